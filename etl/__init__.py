@@ -1,0 +1,1 @@
+"""ETL: raw index reports → parse → harmonize → validate → publish into DuckDB."""

@@ -1,0 +1,89 @@
+"""Command line: python -m etl build | add FILE --meta META.yml [--replace] | check FILE --meta META.yml."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from etl import commands
+from etl.paths import GEO_DIR, RAW_DIR, WAREHOUSE_PATH
+from etl.problems import InputError
+from etl.publish import LockBusy
+
+EXIT_OK, EXIT_INPUT, EXIT_BUSY = 0, 1, 3
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__)
+    parser.add_argument("--raw-dir", type=Path, default=RAW_DIR, help="raw reports with sidecars (data/raw)")
+    parser.add_argument("--warehouse", type=Path, default=WAREHOUSE_PATH, help="DuckDB file to publish")
+    parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for another run's lock")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="rebuild the warehouse from everything under data/raw")
+    build.add_argument("--skip-geo", action="store_true", help="do not (re)build map boundaries")
+    for name, text in (("add", "validate a new report, copy it into data/raw and rebuild"),
+                       ("check", "dry run: print the validation report, change nothing")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("file", type=Path, help="the report file (CSV or XLSX)")
+        cmd.add_argument("--meta", type=Path, required=True, help="its metadata sidecar (YAML)")
+        if name == "add":
+            cmd.add_argument("--replace", action="store_true", help="replace an edition that is already loaded")
+            cmd.add_argument("--skip-geo", action="store_true", help="do not (re)build map boundaries")
+    return parser
+
+
+def _ensure_geo() -> None:
+    from etl.geo import build_geo, geo_is_current
+
+    if geo_is_current(GEO_DIR):
+        return
+    start = time.perf_counter()
+    sizes = build_geo(GEO_DIR)
+    _progress(f"  geo        {GEO_DIR}  {sum(sizes.values()) / 1e6:.2f} MB in {time.perf_counter() - start:.1f} s")
+
+
+def _print_problems(error: InputError) -> None:
+    print(error.report(), file=sys.stderr)
+    print("Nothing was published; the warehouse is unchanged.", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            result = commands.check(args.file, args.meta, args.raw_dir, _progress)
+            for warning in result.problems.warnings:
+                print(f"warning: {warning}")
+            if result.problems.errors:
+                print(InputError(result.problems).report(), file=sys.stderr)
+                return EXIT_INPUT
+            print(f"OK: {args.file} is valid ({sum(len(r.observations) for r in result.releases):,} observations);"
+                  " nothing was changed (dry run)")
+            return EXIT_OK
+        if args.command == "build":
+            summary = commands.build(args.raw_dir, args.warehouse, _progress, args.wait)
+        else:
+            summary = commands.add(args.file, args.meta, args.raw_dir, args.warehouse, _progress, args.replace,
+                                   args.wait)
+        if not args.skip_geo:
+            _ensure_geo()
+    except InputError as error:
+        _print_problems(error)
+        return EXIT_INPUT
+    except LockBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return EXIT_BUSY
+    for warning in summary.warnings:
+        print(f"warning: {warning}")
+    print(summary.table())
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

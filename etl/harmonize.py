@@ -1,0 +1,177 @@
+"""Harmonize parsed cells: names → adcodes (alias table), codes/headers → indicators, text → numbers."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from etl.catalogue import Family
+from etl.paths import REFERENCE_DIR
+from etl.problems import Problems
+from etl.regions import RegionResolver
+from etl.sidecar import IndicatorMap, Sidecar
+from etl.text import has_control_chars, normalize
+
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
+
+
+@lru_cache(maxsize=1)
+def value_synonyms() -> dict[str, dict[str, str]]:
+    data = yaml.safe_load((REFERENCE_DIR / "values.yml").read_text(encoding="utf-8"))
+    return {field: {normalize(s): canon for canon, spellings in groups.items() for s in spellings}
+            for field, groups in data.items()}
+
+
+def _where(path: Path, sheet: str) -> str:
+    return f"{path} [sheet {sheet}]" if sheet else str(path)
+
+
+def _report(problems: Problems, path: Path, rows: pd.DataFrame, column: str | pd.Series, message: str,
+            severity: str = "error", limit: int = 20) -> None:
+    """One problem per offending row (up to `limit`), each naming its row and column."""
+    cols = column if isinstance(column, pd.Series) else pd.Series(column, index=rows.index)
+    for (_, row), col in zip(rows.head(limit).iterrows(), cols.loc[rows.head(limit).index], strict=True):
+        problems.add(_where(path, row["sheet"]), message.format(**row.to_dict()), int(row["_row"]), col or None,
+                     severity)
+    if len(rows) > limit:
+        problems.add(str(path), f"… {len(rows) - limit} more rows with the same problem", severity=severity)
+
+
+def _numbers(raw: pd.Series, missing: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """Parse numeric text ('1,234.5', full-width digits, '12%'); returns values and a mask of bad cells."""
+    text = raw.astype(str).str.strip()
+    blank = (text == "") | text.isin(missing)
+    cleaned = text.str.normalize("NFKC").str.replace(_THOUSANDS, "", regex=True).str.rstrip("%")
+    values = pd.to_numeric(cleaned.where(~blank), errors="coerce")
+    bad = ~blank & values.isna()
+    return values.astype("float64"), bad
+
+
+def _map_field(problems: Problems, path: Path, frame: pd.DataFrame, column: str, field: str, default: str,
+               label: str) -> pd.Series:
+    synonyms = value_synonyms()[field]
+    raw = frame[column].astype(str)
+    keys = raw.map(lambda v: normalize(v))
+    mapped = keys.map(synonyms).where(raw.str.strip() != "", default)
+    bad = mapped.isna()
+    if bad.any():
+        allowed = ", ".join(sorted(set(synonyms.values())))
+        _report(problems, path, frame[bad], label, "{" + column + "!r} is not a " + f"{field} ({allowed})")
+    return mapped
+
+
+def _indicators(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar,
+                family: Family) -> pd.DataFrame:
+    """Raw indicator codes/headers → (indicator, scope); unknown ones are problems."""
+    known = set(family.indicators["code"])
+    for raw_key, spec in sc.indicators.items():
+        if spec.indicator not in known:
+            problems.add(sc.path, f"indicators.{raw_key} → unknown indicator code {spec.indicator!r} of family "
+                                  f"{family.code!r} (known: {', '.join(sorted(known))})", None, "indicators")
+    mapping: dict[str, IndicatorMap] = {}
+    for raw in frame["indicator_raw"].unique():
+        if raw in sc.indicators:
+            mapping[raw] = sc.indicators[raw]
+        elif raw in known:
+            mapping[raw] = IndicatorMap(raw)
+    unknown = ~frame["indicator_raw"].isin(mapping.keys())
+    if unknown.any():
+        _report(problems, path, frame[unknown], "indicator",
+                "unknown indicator code {indicator_raw!r}: map it in the sidecar's 'indicators' or add it to "
+                f"data/reference/indicators/{family.code}.yml")
+    codes = frame["indicator_raw"].map(lambda r: mapping[r].indicator if r in mapping else None)
+    scopes = frame["indicator_raw"].map(lambda r: mapping[r].scope if r in mapping else None)
+    scope = frame["scope"].where(frame["scope"] != "", scopes)
+    return pd.DataFrame({"indicator": codes, "scope": scope})
+
+
+def _regions(problems: Problems, path: Path, frame: pd.DataFrame, levels: pd.Series,
+             resolver: RegionResolver) -> pd.Series:
+    """Resolve each distinct (name or code, level, province) once; report every unresolved row."""
+    key = frame["region_code"].where(frame["region_code"] != "", frame["region_raw"])
+    combos = pd.DataFrame({"key": key, "level": levels, "province": frame["province_raw"]})
+    adcodes = pd.Series(index=frame.index, dtype=object)
+    for (name, level, province), idx in combos.groupby(["key", "level", "province"], dropna=False).groups.items():
+        if not isinstance(level, str):
+            continue
+        if has_control_chars(name):
+            _report(problems, path, frame.loc[idx], "region", "name holds control characters: {region_raw!r}")
+            continue
+        res = resolver.resolve(name, level, province or None)
+        if res.adcode is None:
+            _report(problems, path, frame.loc[idx], "region", res.message.replace("{", "{{").replace("}", "}}"))
+        adcodes.loc[idx] = res.adcode
+    return adcodes
+
+
+def _data_years(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar) -> pd.Series:
+    years, bad = _numbers(frame["data_year_raw"], ())
+    years = years.fillna(sc.data_year if sc.data_year is not None else np.nan)
+    lo, hi = sc.data_years or (1990, 2100)
+    bad |= years.isna() | (years % 1 != 0) | (years < lo) | (years > hi)
+    if bad.any():
+        _report(problems, path, frame[bad], "data_year",
+                f"data year {{data_year_raw!r}} is not a whole year in {lo}–{hi}")
+    return years.astype("Int64")
+
+
+def _historical_warnings(problems: Problems, path: Path, obs: pd.DataFrame, regions: pd.DataFrame) -> None:
+    """Data for a region after it was abolished or merged stays its own, but deserves a warning."""
+    ended = regions.dropna(subset=["valid_to"]).set_index(["adcode", "level"])["valid_to"]
+    if ended.empty:
+        return
+    keyed = obs.set_index(["adcode", "level"]).index
+    valid_to = pd.Series(ended.reindex(keyed).to_numpy(), index=obs.index)
+    late = obs[valid_to.notna() & (obs["data_year"] > valid_to)]
+    names = regions.set_index(["adcode", "level"])["name_zh"]
+    for (adcode, level), grp in late.groupby(["adcode", "level"]):
+        first = grp.iloc[0]
+        problems.add(_where(path, first["_sheet"]),
+                     f"{names[(adcode, level)]} ({adcode}) existed until {ended[(adcode, level)]} but has data for "
+                     f"{sorted(grp['data_year'].unique().tolist())}; kept as its own region",
+                     int(first["_row"]), "region", "warning")
+
+
+def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: RegionResolver,
+              regions: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """Return observations (one row per release × year × region × indicator × scope) plus row provenance."""
+    path = sc.raw_path
+    levels = _map_field(problems, path, parsed, "level_raw", "level", sc.level, "level")
+    basis = _map_field(problems, path, parsed, "basis", "basis", "stated", "basis")
+    ind = _indicators(problems, path, parsed, sc, family)
+    adcodes = _regions(problems, path, parsed, levels, resolver)
+    values, bad_values = _numbers(parsed["value_raw"], sc.missing_values)
+    if bad_values.any():
+        _report(problems, path, parsed[bad_values], parsed.loc[bad_values, "value_col"],
+                "value {value_raw!r} is not a number (write numbers like 1234.5 or 1,234.5; leave unknown "
+                "values empty)")
+    ranks, bad_ranks = _numbers(parsed["rank_raw"], sc.missing_values)
+    bad_ranks |= ranks.notna() & ((ranks % 1 != 0) | (ranks < 1))
+    if bad_ranks.any():
+        _report(problems, path, parsed[bad_ranks], parsed.loc[bad_ranks, "rank_col"],
+                "rank {rank_raw!r} is not a whole number ≥ 1")
+    source = parsed["source"].where(parsed["source"] != "", sc.source_urls[0])
+    obs = pd.DataFrame({
+        "release_id": sc.release_id,
+        "data_year": _data_years(problems, path, parsed, sc),
+        "adcode": adcodes, "level": levels, "indicator": ind["indicator"], "scope": ind["scope"],
+        "value": values.where(~bad_values), "rank": ranks.where(~bad_ranks).astype("Int64"),
+        "basis": basis, "basis_note": parsed["basis_note"].replace("", None),
+        "source_url": source,
+        "source_ref": path.name + parsed["sheet"].map(lambda s: f"#{s}" if s else "") + ":" +
+        parsed["_row"].astype(str),
+        "raw_name": parsed["region_raw"],
+        "_row": parsed["_row"], "_sheet": parsed["sheet"], "value_col": parsed["value_col"],
+        "rank_col": parsed["rank_col"],
+    })
+    # Rows that harmonized cleanly go on to validation; the others are already reported.
+    obs["_ok"] = (obs[["adcode", "level", "indicator", "data_year", "basis"]].notna().all(axis=1)
+                  & ~bad_values & ~bad_ranks)
+    if not problems.errors:
+        _historical_warnings(problems, path, obs, regions)
+    return obs

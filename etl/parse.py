@@ -1,0 +1,152 @@
+"""Format adapters: each turns one raw file into the same long table of raw cells (nothing interpreted yet).
+
+Output columns: _row, region_raw, region_code, province_raw, level_raw, indicator_raw, scope, rank_raw,
+value_raw, rank_col, value_col, source, basis, basis_note, data_year_raw, sheet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from etl.catalogue import families
+from etl.problems import InputError, Problem
+from etl.read import RawTable, open_workbook, read_sheet, read_table
+from etl.sidecar import IndicatorMap, Sidecar
+
+PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "level_raw", "indicator_raw", "scope",
+                  "rank_raw", "value_raw", "rank_col", "value_col", "source", "basis", "basis_note",
+                  "data_year_raw", "sheet"]
+LONG_ROLES = ("region", "province", "level", "indicator", "rank", "value", "source", "basis", "basis_note",
+              "data_year")
+
+
+def _require(path: Path, table: RawTable, roles: tuple[str, ...]) -> None:
+    missing = [r for r in roles if r not in table.frame.columns]
+    if missing:
+        found = ", ".join(c for c in table.frame.columns if c != "_row")
+        raise InputError(Problem(str(path), f"missing column(s) {', '.join(missing)} (found: {found}); name "
+                                            "them in the sidecar's 'columns' if the headers differ",
+                                 table.header_row))
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in PARSED_COLUMNS:
+        if col not in frame:
+            frame[col] = ""
+    return frame[PARSED_COLUMNS].fillna("")
+
+
+def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
+    """One row per region × indicator: region, indicator, rank and/or value columns."""
+    table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns)
+    _require(path, table, ("region", "indicator"))
+    if "rank" not in table.frame and "value" not in table.frame:
+        raise InputError(Problem(str(path), "needs a rank column, a value column or both", table.header_row))
+    frame = table.frame.rename(columns={r: f"{r}_raw" for r in ("region", "province", "level", "indicator",
+                                                                "rank", "value")})
+    frame = frame.rename(columns={"data_year": "data_year_raw"})
+    frame["rank_col"] = sc.columns.get("rank", "rank")
+    frame["value_col"] = sc.columns.get("value", "value")
+    frame["scope"] = ""
+    frame["sheet"] = table.sheet or ""
+    return _finish(frame)
+
+
+def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, str], dict[str, str]]:
+    """Group the table's indicator columns by (indicator, scope) into their value and rank columns."""
+    fixed = {"_row", "region", "province", "level", "source", "basis", "basis_note", "data_year", "edition"}
+    pairs: dict[tuple[str, str], dict[str, str]] = {}
+    for col in table.frame.columns:
+        spec = sc.indicators.get(col)
+        if spec is None and col == "rank":
+            continue  # a bare rank column is paired below
+        if spec is None:
+            if col not in fixed:
+                raise InputError(Problem(str(path), f"column {col!r} is not mapped to an indicator in the "
+                                                    "sidecar's 'indicators'", table.header_row, col))
+            continue
+        slot = pairs.setdefault((spec.indicator, spec.scope), {})
+        if spec.role in slot:
+            raise InputError(Problem(str(path), f"two {spec.role} columns for {spec.indicator}", table.header_row,
+                                     col))
+        slot[spec.role] = col
+    if "rank" in table.frame.columns and "rank" not in sc.indicators:
+        value_only = [k for k, v in pairs.items() if "rank" not in v]
+        if len(value_only) != 1:
+            raise InputError(Problem(str(path), "say which indicator the rank column ranks: map it in the "
+                                                "sidecar as {indicator: <code>, role: rank}", table.header_row,
+                                     "rank"))
+        pairs[value_only[0]]["rank"] = "rank"
+    return pairs
+
+
+def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
+    """One row per region, a column per indicator value (and optionally per rank), mapping in the sidecar."""
+    table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns,
+                       extra_headers=set(sc.indicators))
+    _require(path, table, ("region",))
+    base = table.frame
+    parts = []
+    for (indicator, scope), cols in _pair_columns(path, table, sc).items():
+        part = pd.DataFrame({
+            "_row": base["_row"], "region_raw": base["region"], "indicator_raw": indicator, "scope": scope,
+            "value_raw": base[cols["value"]] if "value" in cols else "",
+            "rank_raw": base[cols["rank"]] if "rank" in cols else "",
+            "value_col": cols.get("value", ""), "rank_col": cols.get("rank", ""), "sheet": table.sheet or "",
+        })
+        for role in ("province", "level", "source", "basis", "basis_note", "data_year"):
+            if role in base:
+                part[f"{role}_raw" if role in ("province", "level", "data_year") else role] = base[role]
+        parts.append(part)
+    if not parts:
+        raise InputError(Problem(str(path), "no indicator columns mapped in the sidecar's 'indicators'",
+                                 table.header_row))
+    return _finish(pd.concat(parts, ignore_index=True))
+
+
+PKU_SHEETS = {"Provinces": ("province", "prov_code", "prov_name"),
+              "Prefecture_Level_Cities": ("city", "pref_code_year14", "pref_name_year18")}
+
+
+def _pku_frame(path: Path, table: RawTable, level: str, code_col: str, name_col: str,
+               indicators: dict[str, IndicatorMap]) -> pd.DataFrame:
+    frame = table.frame
+    missing = [c for c in ("year", code_col, name_col, *indicators) if c not in frame.columns]
+    if missing:
+        where = f"sheet {table.sheet!r}" if table.sheet else "file"
+        raise InputError(Problem(str(path), f"{where} lacks official column(s) {', '.join(missing)}",
+                                 table.header_row))
+    long = frame.melt(id_vars=["_row", "year", code_col, name_col], value_vars=list(indicators),
+                      var_name="value_col", value_name="value_raw")
+    return pd.DataFrame({
+        "_row": long["_row"], "region_raw": long[name_col], "region_code": long[code_col], "level_raw": level,
+        "indicator_raw": long["value_col"], "value_raw": long["value_raw"], "value_col": long["value_col"],
+        "data_year_raw": long["year"], "scope": "national", "sheet": table.sheet or "",
+    })
+
+
+def parse_pku_workbook(path: Path, sc: Sidecar) -> pd.DataFrame:
+    """The official PKU-DFIIC workbook (sheets Provinces and Prefecture_Level_Cities), or one sheet as CSV."""
+    indicators = sc.indicators or {c: IndicatorMap(c) for c in families()[sc.family].indicators["code"]}
+    headers = {"year", *indicators, *(c for spec in PKU_SHEETS.values() for c in spec[1:])}
+    if path.suffix.lower() == ".csv":
+        table = read_table(path, encoding=sc.encoding, extra_headers=headers)
+        sheet = "Provinces" if "prov_code" in table.frame.columns else "Prefecture_Level_Cities"
+        return _finish(_pku_frame(path, table, *PKU_SHEETS[sheet], indicators))
+    wb = open_workbook(path)
+    present = [s for s in PKU_SHEETS if s in wb.sheetnames]
+    if not present:
+        raise InputError(Problem(str(path), f"no sheet named {' or '.join(PKU_SHEETS)} "
+                                            f"(sheets: {', '.join(wb.sheetnames)})"))
+    frames = [_pku_frame(path, read_sheet(path, wb[s], {}, headers), *PKU_SHEETS[s], indicators)
+              for s in present]
+    return _finish(pd.concat(frames, ignore_index=True))
+
+
+ADAPTERS = {"long": parse_long, "report_table": parse_report_table, "pku_workbook": parse_pku_workbook}
+
+
+def parse(path: Path, sc: Sidecar) -> pd.DataFrame:
+    return ADAPTERS[sc.format](path, sc)

