@@ -19,7 +19,8 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
+            kind = "key" if self.file.endswith((".yml", ".yaml")) else "column"
+            where.append(f"{kind} {self.column!r}")
         return f"{', '.join(where)}: {self.message}"
 
 
