@@ -75,11 +75,12 @@ def _indicators(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar
                                   f"{family.code!r} (known: {', '.join(sorted(known))})", None, "indicators")
     mapping: dict[str, IndicatorMap] = {}
     for raw in frame["indicator_raw"].unique():
-        if raw in sc.indicators:
-            mapping[raw] = sc.indicators[raw]
-        elif raw in known:
-            mapping[raw] = IndicatorMap(raw)
-    unknown = ~frame["indicator_raw"].isin(mapping.keys())
+        spec = sc.indicators.get(raw) or (IndicatorMap(raw) if raw in known else None)
+        if spec and spec.indicator in known:
+            mapping[raw] = spec
+    frame = frame.assign(indicator_raw=frame["indicator_raw"].where(
+        frame["indicator_raw"].isin(mapping) | ~frame["indicator_raw"].isin(sc.indicators), None))
+    unknown = ~frame["indicator_raw"].isin(mapping.keys()) & frame["indicator_raw"].notna()
     if unknown.any():
         _report(problems, path, frame[unknown], "indicator",
                 "unknown indicator code {indicator_raw!r}: map it in the sidecar's 'indicators' or add it to "

@@ -100,7 +100,10 @@ def _frame(path: Path, header: list[str], body: pd.DataFrame, header_row: int,
     body.columns = _canonical_columns(path, header, overrides, header_row)
     body.insert(0, "_row", range(header_row + 1, header_row + 1 + len(body)))
     cells = body.drop(columns="_row")
-    return body[(cells != "").any(axis=1)].reset_index(drop=True)
+    body = body[(cells != "").any(axis=1)].reset_index(drop=True)
+    if body.empty:
+        raise InputError(Problem(str(path), "the header row is there but no data rows follow it", header_row))
+    return body
 
 
 def read_csv(path: Path, data: bytes, encoding: str, overrides: dict[str, str],

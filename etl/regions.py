@@ -42,6 +42,11 @@ def cnmaps_units() -> pd.DataFrame:
     return units[["adcode", "level", "name_zh", "path"]]
 
 
+def province_duplicate(units: pd.DataFrame) -> pd.Series:
+    """City-level rows of 台湾/香港/澳门 reuse the province's code and shape: no city of their own on maps."""
+    return (units["level"] == "city") & units["adcode"].str.endswith("0000")
+
+
 def _read_reference(name: str) -> pd.DataFrame:
     return pd.read_csv(REGIONS_DIR / name, dtype=str, keep_default_na=False)
 
@@ -68,7 +73,7 @@ def region_master() -> pd.DataFrame:
     prov.columns = ["province_adcode", "province_zh", "province_short_zh", "province_en"]
     regions = regions.merge(prov, on="province_adcode", how="left")
     regions["is_west"] = regions["economic_region"] == "west"
-    regions["has_boundary"] = regions["path"].notna()
+    regions["has_boundary"] = regions["path"].notna() & ~province_duplicate(regions)
     for col in ("valid_from", "valid_to"):
         regions[col] = pd.to_numeric(regions[col].replace("", None)).astype("Int64")
     regions["successor_adcode"] = regions["successor_adcode"].replace("", None)
@@ -116,7 +121,12 @@ class RegionResolver:
         return str(self._regions.loc[(adcode, level), "province_adcode"])
 
     def _suggest(self, key: str, level: str) -> str:
-        close = difflib.get_close_matches(key, self._spellings[level].keys(), n=3, cutoff=0.5)
+        def score(candidate: str) -> tuple[float, int]:
+            # Equal similarity: prefer the spelling that starts like the typed name (西按 → 西安, not 鸡西).
+            return difflib.SequenceMatcher(None, key, candidate).ratio(), int(candidate[:1] == key[:1])
+
+        scored = sorted(((score(c), c) for c in self._spellings[level]), reverse=True)
+        close = [c for (ratio, _), c in scored[:3] if ratio >= 0.5]
         if not close:
             return ""
         return " — did you mean " + " / ".join(self._spellings[level][c] for c in close) + "?"
@@ -126,10 +136,14 @@ class RegionResolver:
         if not key:
             return Resolution(None, f"empty {LEVEL_ZH[level]} name")
         found = self._index.get((key, level), set())
-        if province and len(found) > 1:
-            prov = self.resolve(province, "province")
-            if prov.adcode:
-                found = {a for a in found if self.province_of(a, level) == prov.adcode}
+        prov = self.resolve(province, "province").adcode if province and level == "city" else None
+        if prov:
+            inside = {a for a in found if self.province_of(a, level) == prov}
+            if found and not inside:
+                homes = ", ".join(f"{self.name(a, level)} ({self.name(self.province_of(a, level), 'province')})"
+                                  for a in sorted(found))
+                return Resolution(None, f"{raw!r} is {homes}, not in {self.name(prov, 'province')}")
+            found = inside
         if len(found) == 1:
             return Resolution(next(iter(found)))
         if len(found) > 1:

@@ -35,8 +35,6 @@ def observation_schema(sc: Sidecar, indicators: list[str]) -> pa.DataFrameSchema
             "basis": pa.Column(str, pa.Check.isin(["stated", "derived"])),
         },
         checks=row_checks,
-        unique=KEY,
-        report_duplicates="all",
     )
 
 
@@ -71,14 +69,20 @@ def _case_problems(problems: Problems, path: Path, obs: pd.DataFrame, cases: pd.
             continue
         row = obs.loc[idx]
         column = case.column if isinstance(case.column, str) and case.column in obs.columns else None
-        if str(case.check).startswith(("field_uniqueness", "multiple_fields_uniqueness")):
-            problems.add(_where(path, row), f"duplicate row: {row['raw_name']} / {row['indicator']} "
-                                            f"({row['scope']}, {row['data_year']}) appears more than once",
-                         int(row["_row"]), "region")
-        else:
-            shown = str(row[column]) if column else ""
-            problems.add(_where(path, row), f"{case.check} (got {shown or case.failure_case!r})",
-                         int(row["_row"]), _shown(row, column))
+        shown = str(row[column]) if column else ""
+        problems.add(_where(path, row), f"{case.check} (got {shown or case.failure_case!r})",
+                     int(row["_row"]), _shown(row, column))
+
+
+def _duplicates(problems: Problems, path: Path, obs: pd.DataFrame, limit: int = 20) -> None:
+    """The same region, indicator, scope and year twice: one problem per key, naming all its rows."""
+    dup = obs[obs.duplicated(KEY, keep=False)]
+    for _, group in list(dup.groupby(KEY, sort=False))[:limit]:
+        first = group.iloc[0]
+        rows = ", ".join(str(r) for r in group["_row"])
+        problems.add(_where(path, first), f"duplicate rows {rows}: {first['raw_name']} / {first['indicator']} "
+                                          f"({first['scope']}, {first['data_year']}) may appear once",
+                     int(first["_row"]), "region")
 
 
 def _rank_gaps(problems: Problems, path: Path, obs: pd.DataFrame) -> None:
@@ -88,7 +92,7 @@ def _rank_gaps(problems: Problems, path: Path, obs: pd.DataFrame) -> None:
         ranks = grp["rank"].astype(int).sort_values().to_numpy()
         expected = pd.Series(ranks).rank(method="min").astype(int).to_numpy()
         if (ranks != expected).any():
-            first = int(grp.loc[grp["rank"].astype(int) != 0, "_row"].min())
+            first = int(grp["_row"].min())
             gaps = sorted(set(range(1, len(ranks) + 1)) - set(ranks.tolist()))[:10]
             problems.add(path, f"ranks of {indicator} ({level}, {scope}, {year}) are not complete: missing "
                                f"{gaps}, but the sidecar says ranks_complete: true", first, "rank")
@@ -101,5 +105,6 @@ def validate(obs: pd.DataFrame, sc: Sidecar, indicators: list[str], problems: Pr
         observation_schema(sc, indicators).validate(checked, lazy=True)
     except SchemaErrors as err:
         _schema_problems(problems, path, checked, err)
+    _duplicates(problems, path, checked)
     if sc.ranks_complete:
         _rank_gaps(problems, path, checked)

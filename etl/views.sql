@@ -41,15 +41,22 @@ JOIN indicator i ON i.family = r.family AND i.code = o.indicator
 JOIN release_indicator ri ON ri.release_id = o.release_id AND ri.indicator = o.indicator
 LEFT JOIN concept c ON c.family = r.family AND c.concept = ri.concept;
 
--- Rank changes by concept between consecutive periods of a family (national scope, restatements left out).
+-- Rank changes by concept against the family's previous period (national scope, restatements left out).
+-- A region not published in the previous period has no previous rank (never "the last rank we saw").
 CREATE VIEW rank_changes AS
-WITH ordered AS (
-    SELECT family, concept, level, adcode, region_zh, region_en, period, data_year, indicator, rank, framework,
-           lag(rank) OVER w AS previous_rank, lag(period) OVER w AS previous_period,
-           lag(framework) OVER w AS previous_framework
+WITH ranked AS (
+    SELECT family, concept, level, adcode, region_zh, region_en, period, data_year, indicator, rank, framework
     FROM rankings
     WHERE scope = 'national' AND NOT is_restated AND rank IS NOT NULL
-    WINDOW w AS (PARTITION BY family, concept, level, adcode ORDER BY data_year)
+),
+steps AS (
+    SELECT family, period, lag(period) OVER (PARTITION BY family ORDER BY data_year) AS previous_period,
+           lag(framework) OVER (PARTITION BY family ORDER BY data_year) AS previous_framework
+    FROM (SELECT DISTINCT family, period, data_year, framework FROM rankings WHERE NOT is_restated)
 )
-SELECT *, previous_rank - rank AS rank_change, framework <> previous_framework AS framework_changed
-FROM ordered;
+SELECT r.*, s.previous_period, p.rank AS previous_rank, p.rank - r.rank AS rank_change,
+       s.previous_framework, r.framework <> s.previous_framework AS framework_changed
+FROM ranked r
+JOIN steps s USING (family, period)
+LEFT JOIN ranked p ON p.family = r.family AND p.concept = r.concept AND p.level = r.level
+     AND p.adcode = r.adcode AND p.period = s.previous_period;

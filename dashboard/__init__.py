@@ -1,0 +1,1 @@
+"""Streamlit explorer of the index warehouse (read-only)."""

@@ -1,0 +1,27 @@
+"""Entry point: page setup, the shared filter bar, navigation. Run: streamlit run dashboard/app.py"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import filters
+from dashboard.i18n import t
+
+ICON = Path(__file__).with_name("assets") / "icon.png"
+PAGES = [  # (file, url path, locale key of the title, icon)
+    ("app_pages/rankings.py", "rankings", "page_rankings", ":material/format_list_numbered:"),
+    ("app_pages/data.py", "data", "page_data", ":material/database:"),
+]
+
+st.set_page_config(page_title="中国城市数字指数 · City Digital Index Explorer", page_icon=str(ICON),
+                   layout="wide")
+lang = filters.current_lang()
+navigation = st.navigation([
+    st.Page(path, url_path=url, title=t(title, lang), icon=icon, default=(i == 0))
+    for i, (path, url, title, icon) in enumerate(PAGES)
+])
+if filters.sidebar() is None:
+    st.stop()
+navigation.run()

@@ -1,0 +1,50 @@
+"""UI text in Chinese (default) and English, looked up from dashboard/locale.csv."""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+LANGS = ("zh", "en")
+LOCALE_FILE = Path(__file__).with_name("locale.csv")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, dict[str, str]]:
+    with open(LOCALE_FILE, encoding="utf-8", newline="") as handle:
+        return {row["key"]: {"zh": row["zh"], "en": row["en"]} for row in csv.DictReader(handle)}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text for `key` in `lang`, with {placeholders} filled; unknown keys fail loudly in tests."""
+    text = _table()[key][lang if lang in LANGS else "zh"]
+    return text.format(**values) if values else text
+
+
+def keys() -> set[str]:
+    return set(_table())
+
+
+def name_col(lang: str, zh: str = "name_zh", en: str = "name_en") -> str:
+    """Which column holds names in this language."""
+    return en if lang == "en" else zh
+
+
+def localized(frame: pd.DataFrame, lang: str, zh: str, en: str) -> pd.Series:
+    """Names in the chosen language, falling back to Chinese where no English name exists."""
+    if lang == "en":
+        return frame[en].fillna(frame[zh])
+    return frame[zh]
+
+
+def ordinal(rank: int | None, lang: str) -> str:
+    if rank is None or pd.isna(rank):
+        return t("not_published", lang)
+    rank = int(rank)
+    if lang == "zh":
+        return f"第{rank}名"
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    return f"{rank}{suffix}"
