@@ -179,6 +179,27 @@ def ranking(family: str, period: str, indicator: str, level: str, region: str = 
                   *_filter_params(region, province, adcodes)])
 
 
+def concept_of(family: str, indicator: str) -> str:
+    frame = fetch("SELECT concept FROM release_indicator ri JOIN release r USING (release_id) "
+                  "WHERE r.family = ? AND ri.indicator = ? ORDER BY r.data_year_to DESC LIMIT 1", [family, indicator])
+    return frame["concept"].iloc[0] if len(frame) else indicator
+
+
+def rank_history(family: str, indicator: str, level: str, adcodes: Sequence[str] = (),
+                 region: str = "all", province: str | None = None) -> pd.DataFrame:
+    """Ranks across periods of the indicator's concept (renamed indicators linked), national scope, one row
+    per region × period. With no adcodes: every region ranked in any period (callers pick the top ones)."""
+    return fetch(f"""
+        SELECT k.period, k.data_year, k.edition, k.framework, k.adcode, k.region_zh, k.region_short_zh,
+               k.region_en, k.province_zh, k.is_west, k.economic_region, k.indicator, k.indicator_zh,
+               k.indicator_en, k.rank, k.value, k.basis, k.rank_source, k.source_url
+        FROM rankings k
+        WHERE k.family = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated AND k.rank IS NOT NULL
+              AND k.concept = ? {_FILTER}
+        ORDER BY k.adcode, k.data_year""",
+                 [family, level, concept_of(family, indicator), *_filter_params(region, province, adcodes)])
+
+
 # ---------------------------------------------------------------- provenance
 
 def releases(family: str | None = None) -> pd.DataFrame:

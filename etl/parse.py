@@ -14,6 +14,7 @@ from etl.catalogue import families
 from etl.problems import InputError, Problem
 from etl.read import RawTable, open_workbook, read_sheet, read_table
 from etl.sidecar import IndicatorMap, Sidecar
+from etl.text import normalize
 
 PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "level_raw", "indicator_raw", "scope",
                   "rank_raw", "value_raw", "rank_col", "value_col", "source", "basis", "basis_note",
@@ -57,11 +58,14 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
 def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, str], dict[str, str]]:
     """Group the table's indicator columns by (indicator, scope) into their value and rank columns."""
     fixed = {"_row", "region", "province", "level", "source", "basis", "basis_note", "data_year", "edition"}
+    mapped = {normalize(k): v for k, v in sc.indicators.items()}
     pairs: dict[tuple[str, str], dict[str, str]] = {}
+    bare_rank = False
     for col in table.frame.columns:
-        spec = sc.indicators.get(col)
+        spec = mapped.get(normalize(table.headers.get(col, col))) or mapped.get(normalize(col))
         if spec is None and col == "rank":
-            continue  # a bare rank column is paired below
+            bare_rank = True  # paired below with the only indicator that has no rank column
+            continue
         if spec is None:
             if col not in fixed:
                 raise InputError(Problem(str(path), f"column {col!r} is not mapped to an indicator in the "
@@ -72,7 +76,7 @@ def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, s
             raise InputError(Problem(str(path), f"two {spec.role} columns for {spec.indicator}", table.header_row,
                                      col))
         slot[spec.role] = col
-    if "rank" in table.frame.columns and "rank" not in sc.indicators:
+    if bare_rank:
         value_only = [k for k, v in pairs.items() if "rank" not in v]
         if len(value_only) != 1:
             raise InputError(Problem(str(path), "say which indicator the rank column ranks: map it in the "

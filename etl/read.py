@@ -32,6 +32,11 @@ class RawTable:
     header_row: int
     sheet: str | None = None
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Column name → the header as written in the file."""
+        return self.frame.attrs.get("headers", {})
+
 
 def check_size(path: Path) -> None:
     size = path.stat().st_size
@@ -98,11 +103,13 @@ def _frame(path: Path, header: list[str], body: pd.DataFrame, header_row: int,
         raise InputError(Problem(str(path), f"{len(header)} columns; at most {MAX_COLUMNS} are accepted",
                                  header_row))
     body.columns = _canonical_columns(path, header, overrides, header_row)
+    written = dict(zip(body.columns, (h.strip() for h in header), strict=True))
     body.insert(0, "_row", range(header_row + 1, header_row + 1 + len(body)))
     cells = body.drop(columns="_row")
     body = body[(cells != "").any(axis=1)].reset_index(drop=True)
     if body.empty:
         raise InputError(Problem(str(path), "the header row is there but no data rows follow it", header_row))
+    body.attrs["headers"] = written
     return body
 
 
