@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from dashboard.i18n import localized, ordinal, t
+from etl.paths import GEO_DIR
 
 CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -66,5 +67,11 @@ def rank_label(rank: object, lang: str) -> str:
     return ordinal(None if pd.isna(rank) else int(rank), lang)
 
 
-# Plotly's toolbar: PNG download at a print-friendly size, no logo.
-PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+# Plotly geo subplots always fetch a base topojson; serve ours (built by etl.geo into data/geo, which the app
+# serves as static files) instead of Plotly's CDN, in the browser and in kaleido's server-side export.
+TOPOJSON_URL = "app/static/"
+pio.defaults.topojson = GEO_DIR.resolve().as_uri() + "/"
+
+# Plotly's toolbar: PNG download at a print-friendly size, no logo, offline base map.
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2},
+                 "topojsonURL": TOPOJSON_URL}

@@ -1,4 +1,4 @@
-"""UI text in Chinese (default) and English, looked up from dashboard/locale.csv."""
+"""UI text in Chinese (default) and English, looked up from the tables in dashboard/locale/*.csv."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from pathlib import Path
 import pandas as pd
 
 LANGS = ("zh", "en")
-LOCALE_FILE = Path(__file__).with_name("locale.csv")
+LOCALE_DIR = Path(__file__).with_name("locale")
 
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, dict[str, str]]:
-    with open(LOCALE_FILE, encoding="utf-8", newline="") as handle:
-        return {row["key"]: {"zh": row["zh"], "en": row["en"]} for row in csv.DictReader(handle)}
+    table: dict[str, dict[str, str]] = {}
+    for path in sorted(LOCALE_DIR.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row["key"] in table:
+                    raise ValueError(f"locale key {row['key']!r} is defined twice ({path.name})")
+                table[row["key"]] = {"zh": row["zh"], "en": row["en"]}
+    return table
 
 
 def t(key: str, lang: str, **values: object) -> str:

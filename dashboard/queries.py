@@ -200,6 +200,20 @@ def rank_history(family: str, indicator: str, level: str, adcodes: Sequence[str]
                  [family, level, concept_of(family, indicator), *_filter_params(region, province, adcodes)])
 
 
+def map_values(family: str, period: str, indicator: str, level: str) -> pd.DataFrame:
+    """Every region of the level (so unpublished ones can be drawn grey), with its rank and value if any."""
+    return fetch("""
+        SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en,
+               g.province_adcode, g.province_zh, g.province_en, g.economic_region, g.is_west, g.has_boundary,
+               k.rank, k.value, k.rank_source, k.basis, k.source_url,
+               k.rank IS NOT NULL OR k.value IS NOT NULL AS published
+        FROM region g
+        LEFT JOIN rankings k ON k.adcode = g.adcode AND k.level = g.level AND k.family = ? AND k.period = ?
+             AND k.indicator = ? AND k.scope = 'national' AND NOT k.is_restated
+        WHERE g.level = ? AND (g.valid_to IS NULL OR k.adcode IS NOT NULL)
+        ORDER BY g.adcode""", [family, period, indicator, level])
+
+
 # ---------------------------------------------------------------- provenance
 
 def releases(family: str | None = None) -> pd.DataFrame:
