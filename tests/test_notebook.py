@@ -14,10 +14,11 @@ NOTEBOOK = PROJECT_ROOT / "notebooks" / "chongqing_rank_path.ipynb"
 
 def _run(warehouse: Path, monkeypatch) -> str:
     monkeypatch.setenv("INDEX_WAREHOUSE", str(warehouse))
+    # The kernel is a child process: it inherits this environment, with this interpreter first on PATH.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(PROJECT_ROOT)}},
-                   env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
-                   ).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(PROJECT_ROOT)}}).execute()
     return "\n".join(out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
                      for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
 
