@@ -11,7 +11,9 @@ from etl.paths import GEO_DIR
 
 CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+# (Okabe–Ito's pale yellow is left out: it does not read as line or text on white; Tol's muted colours follow.)
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733",
+             "#999933"]
 BASE, WEST, MUTED, HIGHLIGHT = "#0072B2", "#D55E00", "#C8CCD2", "#E69F00"
 
 pio.templates["cnindex"] = go.layout.Template(
@@ -22,8 +24,8 @@ pio.templates["cnindex"] = go.layout.Template(
         plot_bgcolor="white",
         margin=dict(l=10, r=10, t=50, b=10),
         hoverlabel=dict(font=dict(family=CJK_FONT)),
-        xaxis=dict(gridcolor="#eceef1", zeroline=False),
-        yaxis=dict(gridcolor="#eceef1", zeroline=False),
+        xaxis=dict(gridcolor="#eceef1", zeroline=False, automargin=True),
+        yaxis=dict(gridcolor="#eceef1", zeroline=False, automargin=True),
     )
 )
 pio.templates.default = "cnindex"
@@ -75,3 +77,157 @@ pio.defaults.topojson = GEO_DIR.resolve().as_uri() + "/"
 # Plotly's toolbar: PNG download at a print-friendly size, no logo, offline base map.
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2},
                  "topojsonURL": TOPOJSON_URL}
+
+
+def _framework_marks(fig: go.Figure, periods: pd.DataFrame, lang: str) -> None:
+    """Dashed lines where an edition changed the index framework (ranks stay comparable, points do not)."""
+    ordered = periods.sort_values("data_year")
+    changed = ordered[ordered["framework"] != ordered["framework"].shift()].iloc[1:]
+    for row in changed.itertuples():
+        fig.add_vline(x=row.label, line_dash="dot", line_color="#888")
+        fig.add_annotation(x=row.label, y=0, yref="paper", yanchor="top", yshift=-28, text=t("framework_change", lang),
+                           showarrow=False, font=dict(size=11, color="#666"), xanchor="center")
+
+
+def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], lang: str, title: str,
+               value_mode: bool = False) -> go.Figure:
+    """Rank (or value) across periods, one line per region; `focus` regions coloured, others grey.
+
+    Labels sit at both ends of each coloured line instead of a legend; rank 1 is on top.
+    """
+    labels = dict(zip(periods["period"], periods["label"], strict=True))
+    data = history.assign(label=history["period"].map(labels), name=region_names(history, lang))
+    measure = "value" if value_mode else "rank"
+    data = data.dropna(subset=[measure])
+    fig = go.Figure()
+    palette = iter(OKABE_ITO * 4)
+    ordered_focus = [a for a in focus if a in set(data["adcode"])]
+    others = [a for a in data["adcode"].unique() if a not in set(ordered_focus)]
+    for adcode in others + ordered_focus:
+        line = data[data["adcode"] == adcode].sort_values("data_year")
+        highlighted = adcode in ordered_focus
+        color = next(palette) if highlighted else MUTED
+        fig.add_trace(go.Scatter(
+            x=line["label"], y=line[measure], mode="lines+markers", name=line["name"].iloc[0],
+            line=dict(color=color, width=3 if highlighted else 1.2), marker=dict(size=8 if highlighted else 5),
+            opacity=1 if highlighted else 0.7, showlegend=False,
+            hovertemplate=f"{line['name'].iloc[0]}<br>%{{x}}: " + (t("rank", lang) + " %{y}" if not value_mode
+                                                                  else "%{y:,.2f}") + "<extra></extra>",
+        ))
+        if highlighted:
+            for pos, anchor in ((0, "right"), (-1, "left")):
+                point = line.iloc[pos]
+                fig.add_annotation(x=point["label"], y=point[measure], text=f"{point['name']} {_fmt(point, measure)}",
+                                   showarrow=False, xanchor=anchor, xshift=-8 if anchor == "right" else 8,
+                                   font=dict(color=color, size=12))
+    _framework_marks(fig, periods[periods["period"].isin(data["period"])], lang)
+    fig.update_layout(
+        title=title, height=max(420, 26 * data[measure].nunique() + 160) if not value_mode else 480,
+        xaxis=dict(type="category", categoryorder="array", categoryarray=list(periods["label"]), title=None),
+        yaxis=dict(autorange="reversed" if not value_mode else True, title=t("rank_axis" if not value_mode else
+                                                                            "value_axis", lang),
+                   dtick=1 if not value_mode and data[measure].max() <= 30 else None),
+        margin=dict(l=120, r=120, t=70, b=40),
+        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=data["period"].nunique())},
+    )
+    return fig
+
+
+def _fmt(point: pd.Series, measure: str) -> str:
+    return f"#{int(point[measure])}" if measure == "rank" else f"{point[measure]:,.1f}"
+
+
+def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str, title: str) -> go.Figure:
+    """Rank in two periods joined by a line per region; climbers green, fallers vermillion."""
+    data = frame.dropna(subset=["start_rank", "end_rank"]).assign(name=lambda d: region_names(d, lang))
+    fig = go.Figure()
+    for row in data.itertuples():
+        color = "#009E73" if row.rank_change > 0 else ("#D55E00" if row.rank_change < 0 else "#7f7f7f")
+        fig.add_trace(go.Scatter(x=[start_label, end_label], y=[row.start_rank, row.end_rank], mode="lines+markers",
+                                 line=dict(color=color, width=2), showlegend=False,
+                                 hovertemplate=f"{row.name}: #{row.start_rank} → #{row.end_rank}<extra></extra>"))
+        fig.add_annotation(x=start_label, y=row.start_rank, text=f"{row.name} #{row.start_rank}", showarrow=False,
+                           xanchor="right", xshift=-8, font=dict(size=11, color=color))
+        fig.add_annotation(x=end_label, y=row.end_rank, text=f"#{row.end_rank} {row.name}", showarrow=False,
+                           xanchor="left", xshift=8, font=dict(size=11, color=color))
+    fig.update_layout(title=title, height=max(380, 22 * len(data) + 150), margin=dict(l=140, r=140, t=60, b=30),
+                      xaxis=dict(type="category", title=None), yaxis=dict(autorange="reversed", title=t("rank_axis",
+                                                                                                          lang)),
+                      meta={"alt": t("alt_slope", lang, title=title, n=len(data))})
+    return fig
+
+
+def rank_heatmap(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Regions (rows) × sub-indicators (columns), coloured by rank; empty cells are 'not published'."""
+    names = region_names(frame, lang)
+    ind_names = localized(frame, lang, "indicator_zh", "indicator_en")
+    data = frame.assign(name=names, ind=ind_names)
+    columns = list(dict.fromkeys(data.sort_values("sort")["ind"]))
+    rows = list(dict.fromkeys(data.sort_values(["total_rank", "name"], na_position="last")["name"]))
+    grid = data.pivot_table(index="name", columns="ind", values="rank", aggfunc="min").reindex(index=rows,
+                                                                                              columns=columns)
+    text = grid.map(lambda v: "" if pd.isna(v) else str(int(v)))
+    fig = go.Figure(go.Heatmap(
+        z=grid.values, x=columns, y=rows, text=text.values, texttemplate="%{text}", colorscale="Cividis",
+        hoverongaps=False, colorbar=dict(title=t("rank", lang)), xgap=2, ygap=2,
+        hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{z}<extra></extra>",
+    ))
+    fig.update_layout(title=title, height=max(360, 24 * len(rows) + 170), yaxis=dict(autorange="reversed"),
+                      xaxis=dict(side="top", tickangle=-30), plot_bgcolor="#f3f4f6", margin=dict(t=140),
+                      meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns))})
+    return fig
+
+
+def profile_bars(frame: pd.DataFrame, city: str, peer_label: str, lang: str, title: str) -> go.Figure:
+    """One region's rank on each sub-indicator beside the median rank of its peers (shorter bar = better)."""
+    ind = localized(frame, lang, "indicator_zh", "indicator_en")
+    fig = go.Figure([
+        go.Bar(y=ind, x=frame["rank"], orientation="h", name=city, marker_color=BASE,
+               text=frame["rank"].map(lambda v: "" if pd.isna(v) else f"#{int(v)}"), textposition="outside"),
+        go.Bar(y=ind, x=frame["peer_rank"], orientation="h", name=peer_label, marker_color=HIGHLIGHT,
+               text=frame["peer_rank"].map(lambda v: "" if pd.isna(v) else f"#{v:.0f}"), textposition="outside"),
+    ])
+    fig.update_layout(title=title, barmode="group", height=max(300, 56 * len(frame) + 120),
+                      yaxis=dict(autorange="reversed"), xaxis=dict(title=t("rank_axis_short", lang)),
+                      legend=dict(orientation="h", y=-0.15),
+                      meta={"alt": t("alt_profile", lang, title=title, city=city, peers=peer_label)})
+    return fig
+
+
+def compare_bars(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Ranks of 2–6 regions on every indicator of a period: a grouped dot plot, rank 1 on top."""
+    data = frame.assign(name=region_names(frame, lang), ind=localized(frame, lang, "indicator_zh", "indicator_en"))
+    fig = go.Figure()
+    for (name, group), color in zip(data.groupby("name", sort=False), OKABE_ITO, strict=False):
+        fig.add_trace(go.Scatter(x=group["ind"], y=group["rank"], name=name, mode="markers+text",
+                                 marker=dict(color=color, size=16, line=dict(color="white", width=1)),
+                                 text=group["rank"].map(lambda v: "" if pd.isna(v) else f"#{int(v)}"),
+                                 textposition="middle right", textfont=dict(color=color),
+                                 hovertemplate=f"{name} · %{{x}}: " + t("rank", lang) + " %{y}<extra></extra>"))
+    worst = float(data["rank"].max()) if data["rank"].notna().any() else 1.0
+    fig.update_layout(title=title, scattermode="group", height=460,
+                      yaxis=dict(range=[worst + 0.8, 0.2], title=t("rank_axis", lang)),
+                      legend=dict(orientation="h", y=-0.25),
+                      meta={"alt": t("alt_compare", lang, title=title, n=data["name"].nunique())})
+    return fig
+
+
+def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """One region's national rank per period for each indicator concept it was ranked on."""
+    labels = dict(zip(periods["period"], periods["label"], strict=True))
+    data = frame.assign(label=frame["period"].map(labels), ind=localized(frame, lang, "indicator_zh", "indicator_en"),
+                        concept_name=localized(frame, lang, "concept_zh", "concept_en"))
+    fig = go.Figure()
+    for (_, group), color in zip(data.groupby("concept", sort=False), OKABE_ITO * 4, strict=False):
+        group = group.sort_values("data_year")
+        fig.add_trace(go.Scatter(x=group["label"], y=group["rank"], mode="lines+markers+text",
+                                 name=group["concept_name"].iloc[-1],
+                                 text=group["rank"].map(lambda v: f"#{int(v)}"), textposition="top center",
+                                 line=dict(color=color, width=2.5), customdata=group["ind"],
+                                 hovertemplate="%{customdata}<br>%{x}: " + t("rank", lang) + " %{y}<extra></extra>"))
+    _framework_marks(fig, periods[periods["period"].isin(data["period"])], lang)
+    fig.update_layout(title=title, height=420, yaxis=dict(autorange="reversed", title=t("rank_axis", lang)),
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=list(periods["label"])),
+                      legend=dict(orientation="h", y=-0.2),
+                      meta={"alt": t("alt_history", lang, title=title, n=data["concept"].nunique())})
+    return fig

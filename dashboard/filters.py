@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import queries as q
 from dashboard.i18n import LANGS, localized, t
 from dashboard.state import PARAMS, REGION_CHOICES, Filters, clean, pick, split_cities
+from dashboard.tables import labelled_periods
 
 LANG_LABELS = {"zh": "中文", "en": "English"}
 STATE_KEY = "_filters"
@@ -36,16 +37,6 @@ def current_lang() -> str:
     return st.session_state["lang"]
 
 
-def _period_label(periods, lang: str):
-    labels = {}
-    for row in periods.itertuples():
-        if row.period == str(row.data_year):
-            labels[row.period] = t("period_year", lang, year=row.data_year)
-        else:
-            labels[row.period] = t("period_edition", lang, edition=row.edition, year=row.data_year)
-    return labels
-
-
 def sidebar() -> Filters | None:
     """Render the shared controls; returns the filters, or None when there is no data yet."""
     lang = current_lang()
@@ -70,10 +61,10 @@ def sidebar() -> Filters | None:
     level = bar.segmented_control(t("level", lang), levels, key="level", required=True,
                                   format_func=lambda v: t(f"level_{v}", lang))
 
-    periods = q.periods(family)
-    options = list(dict.fromkeys(periods["period"]))
+    periods = labelled_periods(family, lang)
+    options = list(periods["period"])
     _choose("edition", options, options[-1])
-    labels = _period_label(periods, lang)
+    labels = dict(zip(periods["period"], periods["label"], strict=True))
     period = bar.selectbox(t("edition", lang), options, key="edition", format_func=labels.get)
 
     inds = q.indicators(family, period, level)

@@ -126,6 +126,15 @@ def regions(level: str | None = None) -> pd.DataFrame:
         FROM region WHERE (? IS NULL OR level = ?) ORDER BY adcode""", [level, level])
 
 
+def regions_with_data(family: str, level: str) -> pd.DataFrame:
+    """Regions the family has any observation for, at this level (for pickers)."""
+    return fetch("""
+        SELECT g.adcode, g.name_zh, g.short_zh, g.name_en, g.is_west FROM region g
+        WHERE g.level = ? AND EXISTS (SELECT 1 FROM observation o JOIN release r USING (release_id)
+                                      WHERE r.family = ? AND o.adcode = g.adcode AND o.level = g.level)
+        ORDER BY g.adcode""", [level, family])
+
+
 def resolve_names(names: Sequence[str], level: str) -> list[str]:
     """Adcodes for names typed by users or found in URLs (full, short, English, alias, traditional)."""
     if not names:
@@ -214,6 +223,110 @@ def map_values(family: str, period: str, indicator: str, level: str) -> pd.DataF
         ORDER BY g.adcode""", [family, period, indicator, level])
 
 
+def period_changes(family: str, period: str, indicator: str, level: str, region: str = "all",
+                   province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
+    """Rank changes into `period` for the indicator's concept (climbers first)."""
+    return fetch(f"""
+        SELECT c.adcode, k.region_zh, k.region_short_zh, k.region_en, k.province_zh, k.is_west, k.economic_region,
+               c.rank, c.previous_rank, c.rank_change, c.previous_period, c.framework_changed, c.period
+        FROM rank_changes c
+        JOIN rankings k ON k.family = c.family AND k.level = c.level AND k.adcode = c.adcode
+             AND k.period = c.period AND k.indicator = c.indicator AND k.scope = 'national' AND NOT k.is_restated
+        WHERE c.family = ? AND c.period = ? AND c.level = ? AND c.concept = ? {_FILTER}
+        ORDER BY c.rank_change DESC NULLS LAST, c.rank""",
+                 [family, period, level, concept_of(family, indicator), *_filter_params(region, province, adcodes)])
+
+
+def slope(family: str, indicator: str, level: str, start: str, end: str, region: str = "all",
+          province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
+    """Ranks of the indicator's concept in two periods, side by side (regions ranked in both or either)."""
+    return fetch(f"""
+        WITH r AS (
+            SELECT k.* FROM rankings k
+            WHERE k.family = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+                  AND k.rank IS NOT NULL AND k.concept = ? {_FILTER})
+        SELECT coalesce(a.adcode, b.adcode) AS adcode, coalesce(a.region_zh, b.region_zh) AS region_zh,
+               coalesce(a.region_short_zh, b.region_short_zh) AS region_short_zh,
+               coalesce(a.region_en, b.region_en) AS region_en, coalesce(a.is_west, b.is_west) AS is_west,
+               a.rank AS start_rank, b.rank AS end_rank, a.rank - b.rank AS rank_change
+        FROM (SELECT * FROM r WHERE period = ?) a FULL JOIN (SELECT * FROM r WHERE period = ?) b USING (adcode)
+        ORDER BY end_rank NULLS LAST, start_rank""",
+                 [family, level, concept_of(family, indicator), *_filter_params(region, province, adcodes), start, end])
+
+
+def subindicator_ranks(family: str, period: str, level: str, kinds: Sequence[str], region: str = "all",
+                       province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
+    """Ranks (and values) of every sub-indicator of the given kinds in one period, one row per region × indicator."""
+    return fetch(f"""
+        SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.province_zh, k.is_west, k.economic_region,
+               k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_parent, i.sort,
+               k.rank, k.value, k.basis, k.source_url,
+               (SELECT t.rank FROM rankings t WHERE t.family = k.family AND t.period = k.period AND t.level = k.level
+                 AND t.adcode = k.adcode AND t.indicator_kind = 'total' AND t.scope = 'national'
+                 AND NOT t.is_restated LIMIT 1) AS total_rank
+        FROM rankings k JOIN indicator i ON i.family = k.family AND i.code = k.indicator
+        WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+              AND list_contains(?::VARCHAR[], k.indicator_kind) {_FILTER}
+        ORDER BY i.sort, k.rank NULLS LAST""",
+                 [family, period, level, list(kinds), *_filter_params(region, province, adcodes)])
+
+
+def region_rows(family: str, adcode: str, level: str) -> pd.DataFrame:
+    """Everything the family published about one region, with ranks within its province and the west
+    computed among the regions ranked nationally in the same ranking."""
+    return fetch("""
+        WITH nat AS (
+            SELECT period, indicator, adcode, province_adcode, is_west, rank FROM rankings
+            WHERE family = ? AND level = ? AND scope = 'national' AND NOT is_restated AND rank IS NOT NULL),
+        within AS (
+            SELECT period, indicator, adcode,
+                   rank() OVER (PARTITION BY period, indicator, province_adcode ORDER BY rank) AS province_rank,
+                   count(*) OVER (PARTITION BY period, indicator, province_adcode) AS province_ranked,
+                   rank() OVER (PARTITION BY period, indicator, is_west ORDER BY rank) AS group_rank,
+                   count(*) OVER (PARTITION BY period, indicator, is_west) AS group_ranked,
+                   count(*) OVER (PARTITION BY period, indicator) AS ranked
+            FROM nat)
+        SELECT k.period, k.data_year, k.edition, k.framework, k.indicator, k.indicator_zh, k.indicator_en,
+               k.indicator_kind, k.concept, k.concept_zh, k.concept_en, i.sort, k.scope, k.rank, k.value,
+               k.rank_source, k.basis, k.basis_note,
+               k.source_url, k.is_restated, k.is_west, w.province_rank, w.province_ranked,
+               CASE WHEN k.is_west THEN w.group_rank END AS west_rank,
+               CASE WHEN k.is_west THEN w.group_ranked END AS west_ranked, w.ranked
+        FROM rankings k
+        JOIN indicator i ON i.family = k.family AND i.code = k.indicator
+        LEFT JOIN within w ON w.period = k.period AND w.indicator = k.indicator AND w.adcode = k.adcode
+             AND k.scope = 'national' AND NOT k.is_restated
+        WHERE k.family = ? AND k.adcode = ? AND k.level = ?
+        ORDER BY k.data_year, i.sort, k.scope""", [family, level, family, adcode, level])
+
+
+def compare(family: str, period: str, level: str, adcodes: Sequence[str]) -> pd.DataFrame:
+    """Every indicator of one period for the chosen regions (national scope)."""
+    return fetch("""
+        SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.is_west, k.indicator, k.indicator_zh,
+               k.indicator_en, k.indicator_kind, i.sort, k.rank, k.value, k.basis, k.source_url
+        FROM rankings k JOIN indicator i ON i.family = k.family AND i.code = k.indicator
+        WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+              AND list_contains(?::VARCHAR[], k.adcode)
+        ORDER BY i.sort, k.rank NULLS LAST""", [family, period, level, list(adcodes)])
+
+
+def extract(family: str, period: str | None = None, indicator: str | None = None, level: str | None = None,
+            region: str = "all", province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
+    """The public view's rows for downloads: the whole family, or filtered like the explorer."""
+    return fetch(f"""
+        SELECT k.family, k.edition, k.data_year, k.period, k.adcode, k.region_zh, k.region_en, k.level,
+               k.province_zh, k.province_en, k.economic_region, k.is_west, k.indicator, k.indicator_zh,
+               k.indicator_en, k.concept, k.value, k.rank, k.rank_source, k.scope, k.basis, k.basis_note,
+               k.source_url, k.source_ref, k.is_restated
+        FROM rankings k
+        WHERE k.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.indicator = ?)
+              AND (? IS NULL OR k.level = ?) {_FILTER}
+        ORDER BY k.data_year, k.indicator, k.level, k.scope, k.rank NULLS LAST, k.adcode""",
+                 [family, period, period, indicator, indicator, level, level,
+                  *_filter_params(region, province, adcodes)])
+
+
 # ---------------------------------------------------------------- provenance
 
 def releases(family: str | None = None) -> pd.DataFrame:
@@ -221,7 +334,7 @@ def releases(family: str | None = None) -> pd.DataFrame:
         SELECT release_id, family, edition, data_year, data_year_from, data_year_to, title, title_en, publisher,
                published, source_urls, citation, terms, framework, notes, format, raw_file, raw_sha256,
                sidecar_file, observation_count, loaded_at
-        FROM release WHERE (? IS NULL OR family = ?) ORDER BY family, data_year_from, edition""", [family, family])
+        FROM release WHERE (? IS NULL OR family = ?) ORDER BY family, published, edition""", [family, family])
 
 
 def etl_runs() -> pd.DataFrame:

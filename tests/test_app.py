@@ -1,35 +1,74 @@
-"""Streamlit AppTest: pages render from the warehouse, URL parameters set the widgets and change the output."""
+"""Streamlit AppTest: every page renders from the warehouse (sparse Tencent data and dense PKU-DFIIC), URL
+parameters set the widgets and change the output, and the widgets write the URL back."""
 
+import base64
+import json
+
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from etl.paths import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
+PAGES = ["overview", "rankings", "trends", "subindices", "map", "city", "compare", "data"]
 
 
-@pytest.fixture
-def app(embedded_warehouse, monkeypatch):
-    monkeypatch.setenv("INDEX_WAREHOUSE", str(embedded_warehouse))
+def make_runner(warehouse, monkeypatch):
+    monkeypatch.setenv("INDEX_WAREHOUSE", str(warehouse))
 
     def run(page: str | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
+        at = AppTest.from_file(APP, default_timeout=120)
         at.query_params.update(params)
         at.run()
         if page:
-            at.switch_page(page)
+            at.switch_page(f"app_pages/{page}.py")
             at.run()
-        assert not at.exception, at.exception
+        assert not at.exception, [e.message for e in at.exception]
         return at
     return run
 
 
-def table_text(at: AppTest) -> str:
-    return "\n".join(df.value.to_string() for df in at.dataframe)
+@pytest.fixture
+def app(embedded_warehouse, monkeypatch):
+    return make_runner(embedded_warehouse, monkeypatch)
+
+
+@pytest.fixture
+def dense(full_warehouse, monkeypatch):
+    return make_runner(full_warehouse, monkeypatch)
+
+
+def plotly_array(data: dict | list) -> list:
+    """Plotly 7 sends numeric arrays as base64 typed arrays."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.success]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [m.value for m in at.metric]
+    parts += [m.label for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_renders_on_the_embedded_data(app, page, lang):
+    at = app(page, lang=lang)
+    assert at.title, f"{page} has no title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_pku_loaded(dense, page):
+    at = dense(page, family="pku_dfiic", edition="2020", indicator="index_aggregate")
+    assert at.title
+    assert at.selectbox(key="family").value == "pku_dfiic"
 
 
 def test_rankings_page_shows_the_2018_city_ranking_with_sources(app):
-    at = app("app_pages/rankings.py", edition="2018")
+    at = app("rankings", edition="2018")
     assert at.title[0].value == "排名"
     view = at.dataframe[0].value
     assert view["region"].tolist()[:3] == ["深圳市", "广州市", "北京市"]
@@ -39,7 +78,7 @@ def test_rankings_page_shows_the_2018_city_ranking_with_sources(app):
 
 
 def test_url_parameters_select_edition_language_and_region(app):
-    at = app("app_pages/rankings.py", edition="2017", lang="en", region="west")
+    at = app("rankings", edition="2017", lang="en", region="west")
     assert at.title[0].value == "Rankings"
     assert at.selectbox(key="edition").value == "2017"
     view = at.dataframe[0].value
@@ -47,8 +86,72 @@ def test_url_parameters_select_edition_language_and_region(app):
     assert view["rank"].tolist() == [5, 8]
 
 
+def test_widgets_write_the_url_back(app):
+    at = app("rankings", edition="2017")
+    at.segmented_control(key="region").set_value("west").run()
+    assert at.query_params["region"] == "west"
+    assert at.query_params["edition"] == "2017"
+    assert at.dataframe[0].value["region"].tolist() == ["成都市", "重庆市"]
+
+
 def test_invalid_url_values_fall_back_to_defaults(app):
-    at = app("app_pages/rankings.py", edition="1999'; DROP TABLE region;--", indicator="<script>", region="mars")
+    at = app("rankings", edition="1999'; DROP TABLE region;--", indicator="<script>", region="mars", lang="xx")
     assert at.selectbox(key="edition").value == "2018"
     assert at.selectbox(key="indicator").value == "total"
     assert at.segmented_control(key="region").value == "all"
+    assert at.title[0].value == "排名"
+
+
+def test_overview_cards_and_generated_stories(app):
+    at = app(None, edition="2018")
+    body = texts(at)
+    assert "第一名 · 第1名\n" in body or "第一名 · 第1名" in body
+    assert "深圳" in [m.value for m in at.metric]
+    assert "西部第一 · 第5名" in body and "成都" in [m.value for m in at.metric]
+    assert "广州从第4名升至第2名" in body  # the biggest climber (ties go to the better rank), computed
+    assert "杭州从第6名降至第9名" in body
+    assert "采用了新的指数框架" in body
+
+
+def test_overview_in_english_for_2019_with_chongqing_story(dense):
+    at = dense(None, edition="2019", lang="en", region="west")
+    body = texts(at)
+    assert "Chengdu" in body and "Chongqing rose from 7th to 6th" in body
+
+
+def test_trends_url_with_chongqing_shows_its_ranks(app):
+    at = app("trends", family="tencent_internet_plus", indicator="total", cities="重庆")
+    assert at.multiselect(key="cities").value == ["500100"]
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    chongqing = [tr for tr in traces if tr.get("name") == "重庆"]
+    assert len(chongqing) == 1 and plotly_array(chongqing[0]["y"]) == [8, 7]
+    assert chongqing[0]["line"]["color"] != "#C8CCD2"  # highlighted, not greyed
+
+
+def test_subindices_calls_out_all_round_leaders_with_pku(dense):
+    at = dense("subindices", family="pku_dfiic", edition="2020", indicator="index_aggregate")
+    assert "在全部 3 个已公布的分项指数中都进入前 10 名" in texts(at)
+
+
+def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):
+    at = dense("city", family="tencent_internet_plus", edition="2019", cities="重庆")
+    body = texts(at)
+    assert "重庆市" in [h.value for h in at.header]
+    assert "全国第6名" in body and "西部第2名" in body
+    table = at.dataframe[0].value
+    total = table[(table["indicator"] == "总指数") & (table["scope"] == "全国")]
+    assert total["rank"].tolist() == [8, 7, 6]
+
+
+def test_compare_two_cities_side_by_side(dense):
+    at = dense("compare", family="pku_dfiic", edition="2020", cities="重庆,成都")
+    grid = at.dataframe[0].value
+    assert list(grid.columns)[1:] == ["重庆", "成都"]
+    assert grid.iloc[0, 1].startswith("#85") and grid.iloc[0, 2].startswith("#30")
+
+
+def test_data_page_lists_releases_with_citations(dense):
+    at = dense("data")
+    releases = at.dataframe[0].value
+    assert "pku_dfiic/2011-2023" in set(releases["release"])
+    assert any("经济学（季刊）" in e.label or "PKU" in e.label for e in at.expander) or "经济学" in texts(at)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, filters, tables
+from dashboard import charts, downloads, filters, tables
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -12,28 +12,29 @@ data = q.ranking(f.family, f.period, f.indicator, f.level, f.region, f.province,
 meta = tables.ranking_meta(f)
 
 st.title(t("page_rankings", lang))
-st.caption(t("rankings_caption", lang, indicator=meta["indicator_name"], period=meta["period_label"]))
+st.caption(meta["title"])
 st.info(t("rebased_note", lang), icon=":material/info:")
-
 if data.empty:
     st.warning(t("no_rows", lang))
     st.stop()
 
-ranked = data.dropna(subset=["rank"])
-top_options = [10, 20, 50, 100, len(data)]
-top_n = st.segmented_control(t("top_n", lang), sorted(set(top_options)), default=min(10, len(data)) if
-                             min(10, len(data)) in top_options else top_options[-1], key="top_n",
+sizes = sorted({n for n in (10, 20, 50, 100) if n < len(data)} | {len(data)})
+top_n = st.segmented_control(t("top_n", lang), sizes, default=sizes[0], key="top_n", required=True,
                              format_func=lambda n: t("all_rows", lang) if n == len(data) else f"Top {n}")
-shown = data.head(top_n or len(data))
+shown = data.head(top_n)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
     view = tables.ranking_view(shown, lang)
     st.dataframe(view, hide_index=True, width="stretch", column_config=tables.ranking_columns(lang),
-                 height=min(38 * len(view) + 40, 760))
-    if len(ranked) < len(data):
-        st.caption(t("unranked_note", lang, n=len(data) - len(ranked)))
+                 height=min(36 * len(view) + 40, 760), key="ranking_table")
+    unranked = int(data["rank"].isna().sum())
+    if unranked:
+        st.caption(t("unranked_note", lang, n=unranked))
+    downloads.table_downloads(tables.ranking_export(shown, lang), tables.about(f, lang, meta["title"]),
+                              tables.base_name(f, "rankings"), lang, key="rankings")
 with right:
-    fig = charts.ranking_bar(shown, lang, meta["title"])
-    st.plotly_chart(fig, width="stretch", config=charts.PLOTLY_CONFIG)
+    fig = charts.ranking_bar(shown.head(30), lang, meta["title"])
+    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="ranking_bar")
     st.caption(fig.layout.meta["alt"])
+    downloads.figure_downloads(fig, tables.base_name(f, "rankings"), lang, key="ranking_bar")

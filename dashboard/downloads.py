@@ -1,0 +1,48 @@
+"""Download buttons under every chart and table: files are built only when the user clicks (deferred data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import exports
+from dashboard.i18n import t
+
+MIME = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ICONS = {"png": ":material/image:", "svg": ":material/draw:", "csv": ":material/csv:",
+         "xlsx": ":material/table_view:"}
+IMAGE_WIDTH, IMAGE_SCALE = 1200, 2  # 2400 px wide PNGs: sharp on slides and in print
+
+
+def _button(fmt: str, data: object, base: str, lang: str, key: str, help_text: str) -> None:
+    # on_click="ignore": downloading must not rerun the page; a callable `data` runs only on click, in a
+    # worker thread without session state, so it must capture everything it needs now.
+    st.download_button(t(f"dl_{fmt}", lang), data=data, file_name=exports.file_name(base, ext=fmt), mime=MIME[fmt],
+                       key=f"dl_{key}_{fmt}", help=help_text, on_click="ignore", icon=ICONS[fmt], width="content")
+
+
+def figure_downloads(fig: go.Figure, base: str, lang: str, key: str) -> None:
+    """PNG and SVG buttons side by side. Do not change `fig` after this call: the image is drawn from it later."""
+    height = exports.image_height(fig, IMAGE_WIDTH)
+    size = {"width": IMAGE_WIDTH * IMAGE_SCALE, "height": height * IMAGE_SCALE}
+    with st.container(horizontal=True, gap="small"):
+        for fmt, help_text in (("png", t("dl_png_help", lang, **size)), ("svg", t("dl_svg_help", lang))):
+            render = partial(exports.figure_bytes, fig, fmt, IMAGE_WIDTH, height, IMAGE_SCALE)
+            _button(fmt, render, base, lang, key, help_text)
+
+
+def table_downloads(frame: pd.DataFrame, about: Mapping[str, str], base: str, lang: str, key: str) -> None:
+    """CSV and XLSX buttons side by side; the XLSX carries `about` (source, citation, filters) on a second sheet."""
+    about = dict(about)  # a snapshot: the workbook is written after this run has finished
+    with st.container(horizontal=True, gap="small"):
+        _button("csv", partial(exports.csv_bytes, frame), base, lang, key, t("dl_csv_help", lang))
+        _button("xlsx", partial(exports.xlsx_bytes, frame, about), base, lang, key, t("dl_xlsx_help", lang))
