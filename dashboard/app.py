@@ -10,8 +10,14 @@ from dashboard import filters
 from dashboard.i18n import t
 
 ICON = Path(__file__).with_name("assets") / "icon.png"
-PAGES = [  # (file, url path, locale key of the title, icon)
+PAGES = [  # (file, url path, locale key of the title, icon); the first is the landing page at "/"
+    ("app_pages/overview.py", "overview", "page_overview", ":material/dashboard:"),
     ("app_pages/rankings.py", "rankings", "page_rankings", ":material/format_list_numbered:"),
+    ("app_pages/trends.py", "trends", "page_trends", ":material/show_chart:"),
+    ("app_pages/subindices.py", "subindices", "page_subindices", ":material/grid_on:"),
+    ("app_pages/city.py", "city", "page_city", ":material/location_city:"),
+    ("app_pages/compare.py", "compare", "page_compare", ":material/compare_arrows:"),
+    ("app_pages/map.py", "map", "map_page", ":material/map:"),
     ("app_pages/data.py", "data", "page_data", ":material/database:"),
 ]
 
