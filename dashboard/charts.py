@@ -79,56 +79,78 @@ PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png",
                  "topojsonURL": TOPOJSON_URL}
 
 
-def _framework_marks(fig: go.Figure, periods: pd.DataFrame, lang: str) -> None:
-    """Dashed lines where an edition changed the index framework (ranks stay comparable, points do not)."""
+def _framework_marks(fig: go.Figure, periods: pd.DataFrame, categories: list[str], lang: str) -> None:
+    """Dashed lines where an edition changed the index framework (ranks stay comparable, points do not).
+
+    Positions are category indices: a label such as "2020" would otherwise be read as a number.
+    """
     ordered = periods.sort_values("data_year")
     changed = ordered[ordered["framework"] != ordered["framework"].shift()].iloc[1:]
     for row in changed.itertuples():
-        fig.add_vline(x=row.label, line_dash="dot", line_color="#888")
-        fig.add_annotation(x=row.label, y=0, yref="paper", yanchor="top", yshift=-28, text=t("framework_change", lang),
+        x = categories.index(row.label) if row.label in categories else None
+        if x is None:
+            continue
+        fig.add_vline(x=x, line_dash="dot", line_color="#888")
+        fig.add_annotation(x=x, y=0, yref="paper", yanchor="top", yshift=-28, text=t("framework_change", lang),
                            showarrow=False, font=dict(size=11, color="#666"), xanchor="center")
+
+
+def _end_labels(line: pd.DataFrame, measure: str) -> tuple[list[str], list[str]]:
+    """Text only at both ends of a line (name and rank), instead of a legend."""
+    n = len(line)
+    text = [""] * n
+    position = ["top center"] * n
+    text[0] = f"{line['name'].iloc[0]} {_fmt(line.iloc[0], measure)}"
+    position[0] = "middle left"
+    if n > 1:
+        text[-1] = f"{_fmt(line.iloc[-1], measure)} {line['name'].iloc[-1]}"
+        position[-1] = "middle right"
+    return text, position
 
 
 def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], lang: str, title: str,
                value_mode: bool = False) -> go.Figure:
     """Rank (or value) across periods, one line per region; `focus` regions coloured, others grey.
 
-    Labels sit at both ends of each coloured line instead of a legend; rank 1 is on top.
+    Labels sit at both ends of each coloured line instead of a legend; rank 1 is on top. The rank axis
+    shows the coloured lines' range: grey context lines may leave it (a dense panel has hundreds of ranks).
     """
     labels = dict(zip(periods["period"], periods["label"], strict=True))
-    data = history.assign(label=history["period"].map(labels), name=region_names(history, lang))
     measure = "value" if value_mode else "rank"
+    data = history.assign(label=history["period"].map(labels), name=region_names(history, lang))
     data = data.dropna(subset=[measure])
-    fig = go.Figure()
-    palette = iter(OKABE_ITO * 4)
+    categories = [c for c in periods["label"] if c in set(data["label"])]
     ordered_focus = [a for a in focus if a in set(data["adcode"])]
     others = [a for a in data["adcode"].unique() if a not in set(ordered_focus)]
+    palette = iter(OKABE_ITO * 4)
+    fig = go.Figure()
     for adcode in others + ordered_focus:
         line = data[data["adcode"] == adcode].sort_values("data_year")
         highlighted = adcode in ordered_focus
         color = next(palette) if highlighted else MUTED
+        text, position = _end_labels(line, measure) if highlighted else (None, None)
         fig.add_trace(go.Scatter(
-            x=line["label"], y=line[measure], mode="lines+markers", name=line["name"].iloc[0],
+            x=line["label"], y=line[measure], mode="lines+markers+text" if highlighted else "lines+markers",
+            name=line["name"].iloc[0], text=text, textposition=position, textfont=dict(color=color, size=12),
             line=dict(color=color, width=3 if highlighted else 1.2), marker=dict(size=8 if highlighted else 5),
-            opacity=1 if highlighted else 0.7, showlegend=False,
+            opacity=1 if highlighted else 0.7, showlegend=False, cliponaxis=not highlighted,
             hovertemplate=f"{line['name'].iloc[0]}<br>%{{x}}: " + (t("rank", lang) + " %{y}" if not value_mode
                                                                   else "%{y:,.2f}") + "<extra></extra>",
         ))
-        if highlighted:
-            for pos, anchor in ((0, "right"), (-1, "left")):
-                point = line.iloc[pos]
-                fig.add_annotation(x=point["label"], y=point[measure], text=f"{point['name']} {_fmt(point, measure)}",
-                                   showarrow=False, xanchor=anchor, xshift=-8 if anchor == "right" else 8,
-                                   font=dict(color=color, size=12))
-    _framework_marks(fig, periods[periods["period"].isin(data["period"])], lang)
+    _framework_marks(fig, periods[periods["period"].isin(data["period"])], categories, lang)
+    shown = data[data["adcode"].isin(ordered_focus)][measure]
+    if value_mode:
+        yaxis = dict(title=t("value_axis", lang))
+        height = 480
+    else:
+        worst = float(shown.max()) if len(shown) else float(data[measure].max())
+        yaxis = dict(range=[worst + 0.8, 0.2], title=t("rank_axis", lang), dtick=1 if worst <= 25 else None)
+        height = int(min(900, max(420, 28 * worst + 160)))
     fig.update_layout(
-        title=title, height=max(420, 26 * data[measure].nunique() + 160) if not value_mode else 480,
-        xaxis=dict(type="category", categoryorder="array", categoryarray=list(periods["label"]), title=None),
-        yaxis=dict(autorange="reversed" if not value_mode else True, title=t("rank_axis" if not value_mode else
-                                                                            "value_axis", lang),
-                   dtick=1 if not value_mode and data[measure].max() <= 30 else None),
-        margin=dict(l=120, r=120, t=70, b=40),
-        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=data["period"].nunique())},
+        title=title, height=height, yaxis=yaxis,
+        xaxis=dict(type="category", categoryorder="array", categoryarray=categories, title=None),
+        margin=dict(l=150, r=150, t=70, b=60),
+        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=len(categories))},
     )
     return fig
 
@@ -143,17 +165,17 @@ def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str
     fig = go.Figure()
     for row in data.itertuples():
         color = "#009E73" if row.rank_change > 0 else ("#D55E00" if row.rank_change < 0 else "#7f7f7f")
-        fig.add_trace(go.Scatter(x=[start_label, end_label], y=[row.start_rank, row.end_rank], mode="lines+markers",
-                                 line=dict(color=color, width=2), showlegend=False,
-                                 hovertemplate=f"{row.name}: #{row.start_rank} → #{row.end_rank}<extra></extra>"))
-        fig.add_annotation(x=start_label, y=row.start_rank, text=f"{row.name} #{row.start_rank}", showarrow=False,
-                           xanchor="right", xshift=-8, font=dict(size=11, color=color))
-        fig.add_annotation(x=end_label, y=row.end_rank, text=f"#{row.end_rank} {row.name}", showarrow=False,
-                           xanchor="left", xshift=8, font=dict(size=11, color=color))
-    fig.update_layout(title=title, height=max(380, 22 * len(data) + 150), margin=dict(l=140, r=140, t=60, b=30),
-                      xaxis=dict(type="category", title=None), yaxis=dict(autorange="reversed", title=t("rank_axis",
-                                                                                                          lang)),
-                      meta={"alt": t("alt_slope", lang, title=title, n=len(data))})
+        fig.add_trace(go.Scatter(
+            x=[start_label, end_label], y=[row.start_rank, row.end_rank], mode="lines+markers+text",
+            line=dict(color=color, width=2), showlegend=False, cliponaxis=False,
+            text=[f"{row.name} #{row.start_rank}", f"#{row.end_rank} {row.name}"],
+            textposition=["middle left", "middle right"], textfont=dict(size=11, color=color),
+            hovertemplate=f"{row.name}: #{row.start_rank} → #{row.end_rank}<extra></extra>"))
+    fig.update_layout(
+        title=title, height=max(380, 22 * len(data) + 150), margin=dict(l=150, r=150, t=60, b=30),
+        xaxis=dict(type="category", categoryorder="array", categoryarray=[start_label, end_label], title=None),
+        yaxis=dict(autorange="reversed", title=t("rank_axis", lang)),
+        meta={"alt": t("alt_slope", lang, title=title, n=len(data))})
     return fig
 
 
@@ -225,9 +247,10 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
                                  text=group["rank"].map(lambda v: f"#{int(v)}"), textposition="top center",
                                  line=dict(color=color, width=2.5), customdata=group["ind"],
                                  hovertemplate="%{customdata}<br>%{x}: " + t("rank", lang) + " %{y}<extra></extra>"))
-    _framework_marks(fig, periods[periods["period"].isin(data["period"])], lang)
+    categories = [c for c in periods["label"] if c in set(data["label"])]
+    _framework_marks(fig, periods[periods["period"].isin(data["period"])], categories, lang)
     fig.update_layout(title=title, height=420, yaxis=dict(autorange="reversed", title=t("rank_axis", lang)),
-                      xaxis=dict(type="category", categoryorder="array", categoryarray=list(periods["label"])),
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=categories),
                       legend=dict(orientation="h", y=-0.2),
                       meta={"alt": t("alt_history", lang, title=title, n=data["concept"].nunique())})
     return fig
