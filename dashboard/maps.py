@@ -34,6 +34,7 @@ from etl import paths
 from etl.geo import CITIES_FILE, PROVINCES_FILE
 
 GEO_FILES = {"city": CITIES_FILE, "province": PROVINCES_FILE}
+MAPPED_LEVELS = tuple(GEO_FILES)
 MUNICIPALITIES = {"11", "12", "31", "50"}  # 北京, 天津, 上海, 重庆: city and province share the name
 COLOR_BY = ("rank", "value")
 

@@ -19,7 +19,7 @@ import pandas as pd
 from etl.paths import WAREHOUSE_PATH
 
 REGION_GROUPS = ("east", "central", "west", "northeast")
-LEVELS = ("city", "province")
+LEVELS = ("city", "province", "county")
 
 
 class WarehouseMissing(RuntimeError):

@@ -42,22 +42,37 @@ def _report(problems: Problems, path: Path, rows: pd.DataFrame, column: str | pd
         problems.add(str(path), f"… {len(rows) - limit} more rows with the same problem", severity=severity)
 
 
+def _by_unique(values: pd.Series, fn) -> pd.Series:
+    """Apply fn once per distinct value: reports repeat the same names and codes thousands of times."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [fn(u) for u in uniques]
+    return pd.Series(results[codes], index=values.index)
+
+
 def _numbers(raw: pd.Series, missing: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    """Parse numeric text ('1,234.5', full-width digits, '12%'); returns values and a mask of bad cells."""
-    text = raw.astype(str).str.strip()
-    blank = (text == "") | text.isin(missing)
-    cleaned = text.str.normalize("NFKC").str.replace(_THOUSANDS, "", regex=True).str.rstrip("%")
-    values = pd.to_numeric(cleaned.where(~blank), errors="coerce")
-    bad = ~blank & values.isna()
-    return values.astype("float64"), bad
+    """Parse numeric text ('1,234.5', full-width digits, '12%'); returns values and a mask of bad cells.
+
+    Plain numbers (the common case) are converted at C speed; only the rest get the slower cleaning.
+    """
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    bad = pd.Series(False, index=raw.index)
+    todo = values.isna()
+    if todo.any():
+        text = raw[todo].astype(str).str.strip()
+        blank = (text == "") | text.isin(missing)
+        cleaned = text.str.normalize("NFKC").str.replace(_THOUSANDS, "", regex=True).str.rstrip("%")
+        fixed = pd.to_numeric(cleaned.where(~blank), errors="coerce")
+        values[todo] = fixed.astype("float64")
+        bad[todo] = ~blank & fixed.isna()
+    return values, bad
 
 
 def _map_field(problems: Problems, path: Path, frame: pd.DataFrame, column: str, field: str, default: str,
                label: str) -> pd.Series:
     synonyms = value_synonyms()[field]
-    raw = frame[column].astype(str)
-    keys = raw.map(lambda v: normalize(v))
-    mapped = keys.map(synonyms).where(raw.str.strip() != "", default)
+    mapped = _by_unique(frame[column].astype(str),
+                        lambda v: default if not v.strip() else synonyms.get(normalize(v)))
     bad = mapped.isna()
     if bad.any():
         allowed = ", ".join(sorted(set(synonyms.values())))
@@ -85,29 +100,32 @@ def _indicators(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar
         _report(problems, path, frame[unknown], "indicator",
                 "unknown indicator code {indicator_raw!r}: map it in the sidecar's 'indicators' or add it to "
                 f"data/reference/indicators/{family.code}.yml")
-    codes = frame["indicator_raw"].map(lambda r: mapping[r].indicator if r in mapping else None)
-    scopes = frame["indicator_raw"].map(lambda r: mapping[r].scope if r in mapping else None)
+    codes = _by_unique(frame["indicator_raw"], lambda r: mapping[r].indicator if r in mapping else None)
+    scopes = _by_unique(frame["indicator_raw"], lambda r: mapping[r].scope if r in mapping else None)
     scope = frame["scope"].where(frame["scope"] != "", scopes)
     return pd.DataFrame({"indicator": codes, "scope": scope})
 
 
 def _regions(problems: Problems, path: Path, frame: pd.DataFrame, levels: pd.Series,
              resolver: RegionResolver) -> pd.Series:
-    """Resolve each distinct (name or code, level, province) once; report every unresolved row."""
+    """Resolve each distinct (name or code, level, province, city) once; report every unresolved row."""
     key = frame["region_code"].where(frame["region_code"] != "", frame["region_raw"])
-    combos = pd.DataFrame({"key": key, "level": levels, "province": frame["province_raw"]})
-    adcodes = pd.Series(index=frame.index, dtype=object)
-    for (name, level, province), idx in combos.groupby(["key", "level", "province"], dropna=False).groups.items():
+    cols = ["key", "level", "province", "city"]
+    combos = pd.DataFrame({"key": key, "level": levels, "province": frame["province_raw"], "city": frame["city_raw"]})
+    group = combos.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
+    firsts = combos.drop_duplicates(cols)
+    results = np.empty(len(firsts), dtype=object)
+    for g, (name, level, province, city) in enumerate(firsts.itertuples(index=False)):
         if not isinstance(level, str):
             continue
         if has_control_chars(name):
-            _report(problems, path, frame.loc[idx], "region", "name holds control characters: {region_raw!r}")
+            _report(problems, path, frame[group == g], "region", "name holds control characters: {region_raw!r}")
             continue
-        res = resolver.resolve(name, level, province or None)
+        res = resolver.resolve(name, level, province or None, city or None)
         if res.adcode is None:
-            _report(problems, path, frame.loc[idx], "region", res.message.replace("{", "{{").replace("}", "}}"))
-        adcodes.loc[idx] = res.adcode
-    return adcodes
+            _report(problems, path, frame[group == g], "region", res.message.replace("{", "{{").replace("}", "}}"))
+        results[g] = res.adcode
+    return pd.Series(results[group], index=frame.index)
 
 
 def _data_years(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar) -> pd.Series:
@@ -164,8 +182,8 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
         "value": values.where(~bad_values), "rank": ranks.where(~bad_ranks).astype("Int64"),
         "basis": basis, "basis_note": parsed["basis_note"].replace("", None),
         "source_url": source,
-        "source_ref": path.name + parsed["sheet"].map(lambda s: f"#{s}" if s else "") + ":" +
-        parsed["_row"].astype(str),
+        "source_file": _by_unique(parsed["sheet"], lambda sheet: f"{path.name}#{sheet}" if sheet else path.name),
+        "source_row": parsed["_row"],
         "raw_name": parsed["region_raw"],
         "_row": parsed["_row"], "_sheet": parsed["sheet"], "value_col": parsed["value_col"],
         "rank_col": parsed["rank_col"],

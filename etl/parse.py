@@ -1,6 +1,6 @@
 """Format adapters: each turns one raw file into the same long table of raw cells (nothing interpreted yet).
 
-Output columns: _row, region_raw, region_code, province_raw, level_raw, indicator_raw, scope, rank_raw,
+Output columns: _row, region_raw, region_code, province_raw, city_raw, level_raw, indicator_raw, scope, rank_raw,
 value_raw, rank_col, value_col, source, basis, basis_note, data_year_raw, sheet.
 """
 
@@ -16,11 +16,9 @@ from etl.read import RawTable, open_workbook, read_sheet, read_table
 from etl.sidecar import IndicatorMap, Sidecar
 from etl.text import normalize
 
-PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "level_raw", "indicator_raw", "scope",
-                  "rank_raw", "value_raw", "rank_col", "value_col", "source", "basis", "basis_note",
+PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "city_raw", "level_raw", "indicator_raw",
+                  "scope", "rank_raw", "value_raw", "rank_col", "value_col", "source", "basis", "basis_note",
                   "data_year_raw", "sheet"]
-LONG_ROLES = ("region", "province", "level", "indicator", "rank", "value", "source", "basis", "basis_note",
-              "data_year")
 
 
 def _require(path: Path, table: RawTable, roles: tuple[str, ...]) -> None:
@@ -45,7 +43,7 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
     _require(path, table, ("region", "indicator"))
     if "rank" not in table.frame and "value" not in table.frame:
         raise InputError(Problem(str(path), "needs a rank column, a value column or both", table.header_row))
-    frame = table.frame.rename(columns={r: f"{r}_raw" for r in ("region", "province", "level", "indicator",
+    frame = table.frame.rename(columns={r: f"{r}_raw" for r in ("region", "province", "city", "level", "indicator",
                                                                 "rank", "value")})
     frame = frame.rename(columns={"data_year": "data_year_raw"})
     frame["rank_col"] = sc.columns.get("rank", "rank")
@@ -57,7 +55,7 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
 
 def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, str], dict[str, str]]:
     """Group the table's indicator columns by (indicator, scope) into their value and rank columns."""
-    fixed = {"_row", "region", "province", "level", "source", "basis", "basis_note", "data_year", "edition"}
+    fixed = {"_row", "region", "province", "city", "level", "source", "basis", "basis_note", "data_year", "edition"}
     mapped = {normalize(k): v for k, v in sc.indicators.items()}
     pairs: dict[tuple[str, str], dict[str, str]] = {}
     bare_rank = False
@@ -100,9 +98,9 @@ def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
             "rank_raw": base[cols["rank"]] if "rank" in cols else "",
             "value_col": cols.get("value", ""), "rank_col": cols.get("rank", ""), "sheet": table.sheet or "",
         })
-        for role in ("province", "level", "source", "basis", "basis_note", "data_year"):
+        for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year"):
             if role in base:
-                part[f"{role}_raw" if role in ("province", "level", "data_year") else role] = base[role]
+                part[f"{role}_raw" if role in ("province", "city", "level", "data_year") else role] = base[role]
         parts.append(part)
     if not parts:
         raise InputError(Problem(str(path), "no indicator columns mapped in the sidecar's 'indicators'",

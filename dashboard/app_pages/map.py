@@ -10,10 +10,12 @@ PHONE_HEIGHT = 460  # a phone-wide map of China is ~270 px tall: less empty spac
 
 f = filters.current()
 lang = f.lang
+st.title(t("map_page", lang))
+if f.level not in maps.MAPPED_LEVELS:
+    st.info(t("map_level_unavailable", lang), icon=":material/info:")
+    st.stop()
 data = q.map_values(f.family, f.period, f.indicator, f.level)
 meta = tables.ranking_meta(f)
-
-st.title(t("map_page", lang))
 
 options = ["rank", "value"] if data["value"].notna().any() else ["rank"]
 if st.session_state.get("map_color_by") not in options:
