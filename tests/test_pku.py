@@ -72,3 +72,14 @@ def test_negative_published_values_are_kept(con):
     (negatives,), = con.execute("SELECT count(*) FROM rankings WHERE family = 'pku_dfiic' AND level = 'city' "
                                 "AND value < 0").fetchall()
     assert negatives > 0
+
+
+def test_computed_ranks_share_the_best_rank_on_ties_and_skip_the_next(con):
+    """Real tie: 鹤岗 and 鄂州 both have coverage_breadth 51.32 in 2011."""
+    rows = con.execute("""
+        SELECT region_zh, value, rank FROM rankings WHERE family = 'pku_dfiic' AND level = 'city'
+        AND data_year = 2011 AND indicator = 'coverage_breadth' AND rank BETWEEN 126 AND 129 ORDER BY rank, region_zh
+        """).fetchall()
+    tied = [(name, rank) for name, value, rank in rows if value == 51.32]
+    assert sorted(tied) == [("鄂州市", 127), ("鹤岗市", 127)]
+    assert 128 not in [rank for *_, rank in rows] and 129 in [rank for *_, rank in rows]
