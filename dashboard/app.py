@@ -24,6 +24,7 @@ PAGES = [  # (file, url path, locale key of the title, icon); the first is the l
 st.set_page_config(page_title="中国城市数字指数 · City Digital Index Explorer", page_icon=str(ICON),
                    layout="wide")
 lang = filters.current_lang()
+filters.pin_warehouse()
 navigation = st.navigation([
     st.Page(path, url_path=url, title=t(title, lang), icon=icon, default=(i == 0))
     for i, (path, url, title, icon) in enumerate(PAGES)

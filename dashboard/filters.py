@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from dashboard import queries as q
@@ -29,6 +31,12 @@ def _choose(key: str, options: list[str], default: str | None) -> None:
     wanted = st.session_state.pop(f"url_{key}", None)
     current = st.session_state.get(key)
     st.session_state[key] = pick(wanted, options, None) or pick(current, options, None) or default
+
+
+def pin_warehouse() -> None:
+    """Every query of this run reads the same warehouse file, even if the ETL publishes a new one meanwhile."""
+    with contextlib.suppress(q.WarehouseMissing):  # the sidebar explains how to build it
+        q.pin()
 
 
 def current_lang() -> str:

@@ -1,16 +1,19 @@
 """All SQL of the dashboard (and notebooks): read-only DuckDB, a cursor per query, parameterised SQL only.
 
-A new warehouse file (the ETL renames a fresh file over the old one) is noticed on the next query: the
-connection is reopened and cached results of the old file are no longer used, because every cache key
-includes the file's identity.
+The ETL publishes by renaming a new file over the old one. Each script run of the app pins the file it
+starts with (`pin()`), so every query of one view reads the same version even if a new file lands
+mid-run; the next run sees the new file. Results are cached per file version; entries of older versions
+are dropped when a newer one is seen, and so are their connections.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -20,10 +23,23 @@ from etl.paths import WAREHOUSE_PATH
 
 REGION_GROUPS = ("east", "central", "west", "northeast")
 LEVELS = ("city", "province", "county")
+CACHE_ENTRIES = 512
 
 
 class WarehouseMissing(RuntimeError):
     pass
+
+
+Version = tuple[int, int]  # (inode, mtime): a renamed-in file is a new inode
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the warehouse file and a read-only connection to exactly that version."""
+
+    path: Path
+    version: Version
+    con: duckdb.DuckDBPyConnection = field(compare=False, hash=False, repr=False)
 
 
 class Warehouse:
@@ -32,34 +48,51 @@ class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._version: tuple[int, int] | None = None
+        self._snapshot: Snapshot | None = None
 
-    def version(self) -> tuple[int, int]:
+    def version(self) -> Version:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             raise WarehouseMissing(f"no warehouse at {self.path}: run `python -m etl build` first") from None
         return st.st_ino, st.st_mtime_ns
 
-    def _connection(self, version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._con is None or version != self._version:
-                # The old connection is left to the garbage collector: other threads may still be reading it.
-                self._con = duckdb.connect(str(self.path), read_only=True)
-                self._version = version
-            return self._con
+    def snapshot(self) -> Snapshot:
+        """The current file, opened once per version.
 
-    def query(self, sql: str, params: Sequence | dict | None = None) -> tuple[tuple[int, int], pd.DataFrame]:
-        version = self.version()
-        cursor = self._connection(version).cursor()
-        try:
-            return version, cursor.execute(sql, params or []).df()
-        finally:
-            cursor.close()
+        DuckDB shares one database instance per path within a process, so connecting to the same path again
+        would return the old file after a rename. Each version is therefore opened through a hard link of its
+        own (removed right after connecting): the connection is pinned to exactly that inode.
+        """
+        with self._lock:
+            if self._snapshot and self._snapshot.version == self.version():
+                return self._snapshot
+            self._remove_stale_links()
+            link = self.path.with_name(f".{self.path.name}.reader-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            try:
+                os.link(self.path, link)
+            except FileNotFoundError:
+                raise WarehouseMissing(f"no warehouse at {self.path}: run `python -m etl build` first") from None
+            try:
+                st = os.stat(link)
+                con = duckdb.connect(str(link), read_only=True)
+            finally:
+                link.unlink(missing_ok=True)
+            self._snapshot = Snapshot(self.path, (st.st_ino, st.st_mtime_ns), con)
+            return self._snapshot
+
+    def _remove_stale_links(self) -> None:
+        """Links left by a reader process that died between linking and unlinking."""
+        for link in self.path.parent.glob(f".{self.path.name}.reader-*"):
+            pid = link.name.rsplit("reader-", 1)[1].split("-")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                link.unlink(missing_ok=True)
 
 
 _WAREHOUSES: dict[Path, Warehouse] = {}
+_PINNED = threading.local()
+_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def warehouse(path: Path | None = None) -> Warehouse:
@@ -67,21 +100,50 @@ def warehouse(path: Path | None = None) -> Warehouse:
     return _WAREHOUSES.setdefault(path, Warehouse(path))
 
 
-@lru_cache(maxsize=1024)
-def _cached(path: Path, version: tuple[int, int], sql: str, params: tuple) -> pd.DataFrame:
-    _, frame = warehouse(path).query(sql, [list(p) if isinstance(p, tuple) else p for p in params])
-    return frame
+def pin(path: Path | None = None) -> Snapshot:
+    """Use the current file for every query of this thread's run (the app calls this at the top of a run)."""
+    _PINNED.snapshot = warehouse(path).snapshot()
+    return _PINNED.snapshot
+
+
+def _snapshot(path: Path | None) -> Snapshot:
+    wh = warehouse(path)
+    pinned = getattr(_PINNED, "snapshot", None)
+    return pinned if pinned is not None and pinned.path == wh.path else wh.snapshot()
+
+
+def _run(snap: Snapshot, sql: str, params: tuple) -> pd.DataFrame:
+    cursor = snap.con.cursor()
+    try:
+        return cursor.execute(sql, [list(p) if isinstance(p, tuple) else p for p in params]).df()
+    finally:
+        cursor.close()
 
 
 def fetch(sql: str, params: Sequence = (), path: Path | None = None) -> pd.DataFrame:
-    """Run a query against the current warehouse file, cached per file version; returns a copy."""
-    wh = warehouse(path)
-    key = tuple(tuple(p) if isinstance(p, list) else p for p in params)
-    return _cached(wh.path, wh.version(), sql, key).copy()
+    """Run a query against the pinned (or current) file, cached per file version; returns a copy."""
+    snap = _snapshot(path)
+    key = (snap.path, snap.version, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit.copy()
+    frame = _run(snap, sql, key[3])
+    with _CACHE_LOCK:
+        newest = max((k[1][1] for k in _CACHE if k[0] == snap.path), default=snap.version[1])
+        if snap.version[1] >= newest:  # a newer file (by mtime) makes older entries and their connections garbage
+            for stale in [k for k in _CACHE if k[0] == snap.path and k[1] != snap.version]:
+                del _CACHE[stale]
+            _CACHE[key] = frame
+            while len(_CACHE) > CACHE_ENTRIES:
+                _CACHE.popitem(last=False)
+    return frame.copy()
 
 
-def warehouse_version(path: Path | None = None) -> tuple[int, int]:
-    return warehouse(path).version()
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 # ---------------------------------------------------------------- catalogue
