@@ -47,6 +47,15 @@ def base_name(f: Filters, what: str) -> str:
     return "_".join([*parts, what])
 
 
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~:$&")
+
+
+def md_text(text: object) -> str:
+    """Text from data files shown through st.markdown: every markdown/HTML character escaped, so a sidecar or
+    report cannot inject links, images or formatting."""
+    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in str(text)).replace("\n", " ")
+
+
 def is_url(text: object) -> bool:
     return isinstance(text, str) and text.startswith(("http://", "https://"))
 

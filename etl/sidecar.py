@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ LEVELS = ("city", "province", "county")
 SCOPES = ("national", "province", "west", "tier")
 ROLES = ("value", "rank")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030")
+SOURCE_PATTERN = re.compile(r"^(https?://[^\s<>\"'`]+|NO_URL:.+)$")
 REQUIRED = ("family", "edition", "title", "publisher", "published", "source_urls", "citation", "terms",
             "framework", "format")
 OPTIONAL = ("data_year", "data_years", "title_en", "notes", "file", "sha256", "encoding", "sheet", "level",
@@ -121,6 +123,9 @@ def _check_value(key: str, value: Any, problems: Problems, where: Path, line: in
         urls = [value] if isinstance(value, str) else value
         if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
             return bad("must be a non-empty list of URLs")
+        wrong = [u for u in urls if not SOURCE_PATTERN.match(u.strip())]
+        if wrong:
+            return bad(f"{wrong[0]!r} is not an http(s) URL (or 'NO_URL: <where it was published>')")
         return [u.strip() for u in urls]
     if key == "format":
         return value if value in FORMATS else bad(f"{value!r} is not one of {', '.join(FORMATS)}")

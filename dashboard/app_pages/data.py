@@ -32,13 +32,14 @@ releases = q.releases()
 st.dataframe(tables.releases_view(releases, lang), hide_index=True, width="stretch",
              column_config=tables.releases_columns(lang))
 for row in releases.itertuples():
-    with st.expander(f"{row.title} · {row.release_id}"):
-        st.markdown(f"**{t('citation', lang)}** {row.citation}")
-        st.markdown(f"**{t('terms', lang)}** {row.terms}")
+    with st.expander(tables.md_text(f"{row.title} · {row.release_id}")):
+        st.markdown(f"**{t('citation', lang)}** {tables.md_text(row.citation)}")
+        st.markdown(f"**{t('terms', lang)}** {tables.md_text(row.terms)}")
         st.markdown(f"**{t('sources', lang)}**")
-        st.markdown("\n".join(f"- <{u}>" for u in tables.as_list(row.source_urls)))
+        st.markdown("\n".join(f"- <{u}>" if tables.is_url(u) else f"- {tables.md_text(u)}"
+                               for u in tables.as_list(row.source_urls)))
         if row.notes:
-            st.caption(row.notes)
+            st.caption(tables.md_text(row.notes))
 
 st.subheader(t("etl_runs", lang))
 st.dataframe(tables.runs_view(q.etl_runs()), hide_index=True, width="stretch",
