@@ -9,3 +9,4 @@ REFERENCE_DIR = Path(os.environ.get("INDEX_REFERENCE_DIR", PROJECT_ROOT / "data"
 GEO_DIR = Path(os.environ.get("INDEX_GEO_DIR", PROJECT_ROOT / "data" / "geo"))
 WAREHOUSE_PATH = Path(os.environ.get("INDEX_WAREHOUSE", PROJECT_ROOT / "data" / "warehouse" / "index.duckdb"))
 SIDECAR_SUFFIX = ".meta.yml"
+EXAMPLE_SIDECAR = PROJECT_ROOT / "data" / "examples" / "new_report_2019_edition.meta.yml"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import downloads, filters, tables
+from dashboard import admin, downloads, filters, tables
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -44,3 +44,5 @@ for row in releases.itertuples():
 st.subheader(t("etl_runs", lang))
 st.dataframe(tables.runs_view(q.etl_runs()), hide_index=True, width="stretch",
              column_config=tables.runs_columns(lang))
+
+admin.upload_section(lang)
