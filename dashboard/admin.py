@@ -109,7 +109,8 @@ def upload_section(lang: str) -> None:
         if st.button(t("admin_publish", lang), type="primary", key="admin_publish"):
             report, meta, replace = staged
             try:
-                summary = commands.add(Path(report), Path(meta), _raw_dir(), q.warehouse().path, lambda _: None, replace)
+                summary = commands.add(Path(report), Path(meta), _raw_dir(), q.warehouse().path, lambda _: None,
+                                       replace)
             except (InputError, LockBusy) as err:
                 st.error(md_text(str(err)))
             else:

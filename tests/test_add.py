@@ -23,8 +23,9 @@ def etl(project: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     copy = tmp_path_factory.mktemp("project") / "explorer"
-    shutil.copytree(PROJECT_ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", ".venv", "warehouse", "geo",
-                                                                      "__pycache__", ".pytest_cache"))
+    ignore = shutil.ignore_patterns(".git", ".venv", "warehouse", "geo", "__pycache__", ".pytest_cache",
+                                    "test-artifacts")
+    shutil.copytree(PROJECT_ROOT, copy, symlinks=True, ignore=ignore)
     build = etl(copy, "build", "--skip-geo")
     assert build.returncode == 0, build.stderr
     return copy
