@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +17,7 @@ def delta_text(change: object, previous: object, lang: str) -> str:
     if pd.isna(previous):
         return t("delta_new", lang)
     change = int(change)
-    return "=" if change == 0 else (f"▲{change}" if change > 0 else f"▼{-change}")
+    return t("delta_same", lang) if change == 0 else (f"▲{change}" if change > 0 else f"▼{-change}")
 
 
 def value_text(value: object, lang: str) -> str:
@@ -35,6 +37,21 @@ def history_text(history: object) -> str:
 
 def is_missing(value: object) -> bool:
     return value is None or bool(pd.isna(value))
+
+
+def rebased(family: str) -> bool:
+    """Whether the family's periods span several frameworks (then only ranks compare across periods)."""
+    return q.periods(family)["framework"].nunique() > 1
+
+
+def sparse(family: str, period: str, level: str) -> bool:
+    """Press-compiled data (top-N lists): most regions are 'not published' in a ranking."""
+    inds = q.indicators(family, period, level)
+    return len(inds) > 0 and float(inds["n_ranked"].median()) < 50
+
+
+def rank_text(value: object) -> str:
+    return "—" if is_missing(value) else str(int(value))
 
 
 def base_name(f: Filters, what: str) -> str:
@@ -90,23 +107,25 @@ def indicator_name(family: str, indicator: str, lang: str) -> str:
 def ranking_meta(f: Filters) -> dict[str, str]:
     name = indicator_name(f.family, f.indicator, f.lang)
     period = period_label(f.family, f.period, f.lang)
+    level = t(f"level_{f.level}", f.lang)
     return {"indicator_name": name, "period_label": period,
-            "title": t("ranking_title", f.lang, indicator=name, period=period, level=t(f"level_{f.level}", f.lang))}
+            "title": t("ranking_title", f.lang, indicator=name, period=period, level=level),
+            "chart_title": name, "chart_subtitle": t("ranking_subtitle", f.lang, level=level, period=period)}
 
 
 def ranking_view(data: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The ranking as users read it: rank, change, name, province, value or 'not published', history, source
     (a source-note column only where some source is not a link)."""
-    view = pd.DataFrame({
+    view = pd.DataFrame({  # most-read columns first: a narrow screen scrolls the rest into view
         "rank": data["rank"].astype("Int64"),
         "delta": [delta_text(c, p, lang) for c, p in zip(data["rank_change"], data["previous_rank"], strict=True)],
         "region": localized(data, lang, "region_zh", "region_en"),
-        "province": localized(data, lang, "province_zh", "province_en"),
         "value": [value_text(v, lang) for v in data["value"]],
-        "history": [history_text(h) for h in data["history"]],
         "trend": [[-int(r) for r in as_list(h)] for h in data["history"]],
-        "basis": [t(f"basis_{b}", lang) for b in data["basis"]],
+        "history": [history_text(h) for h in data["history"]],
         "source": [u if is_url(u) else None for u in data["source_url"]],
+        "basis": [t(f"basis_{b}", lang) for b in data["basis"]],
+        "province": localized(data, lang, "province_zh", "province_en"),
         "source_note": [None if is_url(u) else u for u in data["source_url"]],
     })
     return view if view["source_note"].notna().any() else view.drop(columns="source_note")
@@ -115,7 +134,7 @@ def ranking_view(data: pd.DataFrame, lang: str) -> pd.DataFrame:
 def ranking_export(data: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The ranking as a download: readable columns plus codes, numbers kept as numbers."""
     view = ranking_view(data, lang).drop(columns=["trend"])
-    view.insert(3, "adcode", data["adcode"].to_numpy())
+    view.insert(2, "adcode", data["adcode"].to_numpy())
     view["value"] = data["value"].to_numpy()
     view["source"] = data["source_url"].to_numpy()
     return view.drop(columns=["source_note"], errors="ignore")
@@ -128,7 +147,7 @@ def ranking_columns(lang: str) -> dict:
         "delta": cc.TextColumn(t("col_delta", lang), help=t("col_delta_help", lang), width=56),
         "region": cc.TextColumn(t("col_region", lang), width=96),
         "province": cc.TextColumn(t("col_province", lang), width=84),
-        "value": cc.TextColumn(t("col_value", lang), help=t("col_value_help", lang), width=72),
+        "value": cc.TextColumn(t("col_value", lang), help=t("col_value_help", lang), width=100),
         "history": cc.TextColumn(t("col_history", lang), help=t("col_history_help", lang), width=96),
         "trend": cc.LineChartColumn(t("col_trend", lang), help=t("col_trend_help", lang), width=64),
         "basis": cc.TextColumn(t("col_basis", lang), help=t("col_basis_help", lang), width=56),
@@ -241,10 +260,12 @@ def profile_city(chosen: tuple[str, ...], ranking: pd.DataFrame, known: list[str
     return known[0]
 
 
-def latest_total(rows: pd.DataFrame) -> pd.Series | None:
+def headline_total(rows: pd.DataFrame, period: str) -> pd.Series | None:
+    """The total-index row of the chosen period, else of the latest period the region was ranked in."""
     total = rows[(rows["indicator_kind"] == "total") & (rows["scope"] == "national") & ~rows["is_restated"]]
     total = total.dropna(subset=["rank"]).sort_values("data_year")
-    return total.iloc[-1] if len(total) else None
+    chosen = total[total["period"] == period]
+    return chosen.iloc[-1] if len(chosen) else total.iloc[-1] if len(total) else None
 
 
 def city_view(rows: pd.DataFrame, periods: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -253,15 +274,15 @@ def city_view(rows: pd.DataFrame, periods: pd.DataFrame, lang: str) -> pd.DataFr
         "period": [labels.get(p, p) for p in rows["period"]],
         "indicator": localized(rows, lang, "indicator_zh", "indicator_en"),
         "scope": [t(f"scope_{s}", lang) for s in rows["scope"]],
-        "rank": rows["rank"].astype("Int64"),
-        "province_rank": rows["province_rank"].astype("Int64"),
-        "west_rank": rows["west_rank"].astype("Int64"),
+        "rank": [rank_text(r) for r in rows["rank"]],
+        "province_rank": [rank_text(r) for r in rows["province_rank"]],
+        "west_rank": [rank_text(r) for r in rows["west_rank"]],
         "value": [value_text(v, lang) for v in rows["value"]],
         "rank_source": [t(f"rank_source_{s}", lang) if isinstance(s, str) else "" for s in rows["rank_source"]],
         "basis": [t(f"basis_{b}", lang) for b in rows["basis"]],
         "restated": rows["is_restated"],
         "source": [u if is_url(u) else None for u in rows["source_url"]],
-        "source_note": [None if is_url(u) else u for u in rows["source_url"]],
+        "source_note": ["" if is_url(u) else u for u in rows["source_url"]],
     })
 
 
@@ -269,9 +290,9 @@ def city_columns(lang: str) -> dict:
     cc = st.column_config
     return {
         "period": cc.TextColumn(t("col_period", lang)), "indicator": cc.TextColumn(t("col_indicator", lang)),
-        "scope": cc.TextColumn(t("col_scope", lang)), "rank": cc.NumberColumn(t("col_rank", lang), format="%d"),
-        "province_rank": cc.NumberColumn(t("col_province_rank", lang), format="%d"),
-        "west_rank": cc.NumberColumn(t("col_west_rank", lang), format="%d"),
+        "scope": cc.TextColumn(t("col_scope", lang)), "rank": cc.TextColumn(t("col_rank", lang)),
+        "province_rank": cc.TextColumn(t("col_province_rank", lang)),
+        "west_rank": cc.TextColumn(t("col_west_rank", lang)),
         "value": cc.TextColumn(t("col_value", lang)), "rank_source": cc.TextColumn(t("col_rank_source", lang)),
         "basis": cc.TextColumn(t("col_basis", lang)), "restated": cc.CheckboxColumn(t("col_restated", lang)),
         "source": cc.LinkColumn(t("col_source", lang), display_text=t("source_link", lang)),
@@ -310,7 +331,8 @@ def compare_table(frame: pd.DataFrame, order: list[str], lang: str) -> pd.DataFr
     """Indicators as rows, regions as columns: '#5 (292.20)' where a value was published, '#5' otherwise."""
     data = frame.assign(region=localized(frame, lang, "region_short_zh", "region_en"),
                         ind=localized(frame, lang, "indicator_zh", "indicator_en"),
-                        cell=[("" if pd.isna(r) else f"#{int(r)}") + ("" if pd.isna(v) else f" ({v:,.2f})")
+                        cell=[None if pd.isna(r) and pd.isna(v) else
+                              ("" if pd.isna(r) else f"#{int(r)}") + ("" if pd.isna(v) else f" ({v:,.2f})")
                               for r, v in zip(frame["rank"], frame["value"], strict=True)])
     names = dict(zip(data["adcode"], data["region"], strict=True))
     grid = data.pivot_table(index=["sort", "ind"], columns="adcode", values="cell", aggfunc="first")
@@ -318,6 +340,10 @@ def compare_table(frame: pd.DataFrame, order: list[str], lang: str) -> pd.DataFr
     grid.columns = [names[a] for a in grid.columns]
     grid = grid.reset_index().drop(columns="sort").rename(columns={"ind": t("col_indicator", lang)})
     return grid
+
+
+def release_title(row: object, lang: str) -> str:
+    return str(row.title_en if lang == "en" and row.title_en else row.title)
 
 
 def releases_view(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -336,11 +362,16 @@ def releases_columns(lang: str) -> dict:
     return {"release": cc.TextColumn(t("col_release", lang)), "title": cc.TextColumn(t("col_title", lang)),
             "published": cc.DateColumn(t("col_published", lang)), "years": cc.TextColumn(t("col_data_years", lang)),
             "observations": cc.NumberColumn(t("col_observations", lang)), "sha256": cc.TextColumn(t("col_sha", lang)),
-            "publisher": cc.TextColumn(t("col_publisher", lang)), "file": cc.TextColumn(t("col_file", lang))}
+            "publisher": cc.TextColumn(t("col_publisher", lang), width="large"),
+            "file": cc.TextColumn(t("col_file", lang))}
 
 
 def runs_view(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[["started_at", "command", "status", "message", "warnings"]]
+    """ETL runs as text a reader can scan: warnings joined, empty fields blank (not 'None' / '[]')."""
+    warnings = [" · ".join(json.loads(w)) if isinstance(w, str) and w.startswith("[") else "" for w in
+                frame["warnings"]]
+    return pd.DataFrame({"started_at": frame["started_at"], "command": frame["command"], "status": frame["status"],
+                         "message": frame["message"].fillna(""), "warnings": warnings})
 
 
 def runs_columns(lang: str) -> dict:

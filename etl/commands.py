@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -47,8 +48,9 @@ def failed_log(warehouse: Path) -> Path:
 
 
 def _finish_run(run: dict, result: RunResult, status: str, message: str | None) -> dict:
+    # Only file names go into the record: the Data page shows it, and server paths are nobody's business.
     run.update(status=status, message=message, finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-               warnings=[str(w) for w in result.problems.warnings],
+               warnings=[str(replace(w, file=os.path.basename(w.file))) for w in result.problems.warnings],
                row_counts={r.sidecar.release_id: {"parsed": r.parsed_rows, "observations": len(r.observations)}
                            for r in result.releases})
     return run

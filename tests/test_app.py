@@ -140,7 +140,8 @@ def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):
     assert "全国第6名" in body and "西部第2名" in body
     table = at.dataframe[0].value
     total = table[(table["indicator"] == "总指数") & (table["scope"] == "全国")]
-    assert total["rank"].tolist() == [8, 7, 6]
+    assert total["rank"].tolist() == ["8", "7", "6"]
+    assert "None" not in table.to_string()
 
 
 def test_compare_two_cities_side_by_side(dense):

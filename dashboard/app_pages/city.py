@@ -31,7 +31,7 @@ if rows.empty:
 periods = tables.labelled_periods(f.family, lang)
 name = names[city]
 st.header(name)
-latest = tables.latest_total(rows)
+latest = tables.headline_total(rows, f.period)
 if latest is not None:
     key = "city_latest" if bool(latest["is_west"]) else "city_latest_nowest"
     st.markdown(t(key, lang, period=tables.period_label(f.family, latest["period"], lang),
@@ -39,7 +39,9 @@ if latest is not None:
                   west_rank=ordinal(latest["west_rank"], lang)))
     st.caption(t("within_note", lang))
 
-national = rows[(rows["scope"] == "national") & ~rows["is_restated"] & rows["rank"].notna()]
+# The history chart follows the total and its sub-indices (a dense panel's sub-industries would bury them).
+national = rows[(rows["scope"] == "national") & ~rows["is_restated"] & rows["rank"].notna()
+                & rows["indicator_kind"].isin(["total", "sub_index"])]
 if not national.empty:
     fig = charts.history_chart(national, periods, lang, t("city_history_title", lang, city=name))
     st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="city_history")

@@ -21,9 +21,11 @@ if data.empty:
     st.warning(t("no_rows", lang))
     st.stop()
 title = t("compare_chart_title", lang, period=meta["period_label"])
-fig = charts.compare_bars(data, lang, title)
+fig = charts.compare_dots(data, lang, title, chosen)
 st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="compare")
-st.caption(fig.layout.meta["alt"] + " " + t("sparse_note", lang))
+st.caption(fig.layout.meta["alt"])
+if tables.sparse(f.family, f.period, f.level):
+    st.caption(t("sparse_note", lang))
 downloads.figure_downloads(fig, tables.base_name(f, "compare"), lang, key="compare")
 grid = tables.compare_table(data, chosen, lang)
 st.dataframe(grid, hide_index=True, width="stretch")

@@ -32,7 +32,7 @@ releases = q.releases()
 st.dataframe(tables.releases_view(releases, lang), hide_index=True, width="stretch",
              column_config=tables.releases_columns(lang))
 for row in releases.itertuples():
-    with st.expander(tables.md_text(f"{row.title} · {row.release_id}")):
+    with st.expander(tables.md_text(f"{tables.release_title(row, lang)} · {row.release_id}")):
         st.markdown(f"**{t('citation', lang)}** {tables.md_text(row.citation)}")
         st.markdown(f"**{t('terms', lang)}** {tables.md_text(row.terms)}")
         st.markdown(f"**{t('sources', lang)}**")

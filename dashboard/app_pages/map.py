@@ -40,7 +40,8 @@ st.caption(fig.layout.meta["alt"])
 missing = maps.unmapped_names(data, f.level, lang)
 if missing:
     st.caption(t("map_unmapped", lang, names=("、" if lang == "zh" else ", ").join(missing)))
-st.info(t("rebased_note", lang), icon=":material/info:")
+if tables.rebased(f.family):
+    st.info(t("rebased_note", lang), icon=":material/info:")
 
 base = tables.base_name(f, "map")
 downloads.figure_downloads(fig, base, lang, key="map")

@@ -27,9 +27,10 @@ for column, key in zip(st.columns(4), ("leader", "climber", "faller", "west"), s
             continue
         name = localized(row.to_frame().T, lang, "region_short_zh", "region_en").iloc[0]
         change = row.get("rank_change")
-        delta = None if tables.is_missing(change) else ("=" if change == 0 else f"{int(change):+d}")
+        same = not tables.is_missing(change) and change == 0
+        delta = None if tables.is_missing(change) else (t("delta_same", lang) if same else f"{int(change):+d}")
         st.metric(f"{t(f'card_{key}', lang)} · {ordinal(row['rank'], lang)}", name, delta=delta,
-                  delta_color="off" if delta == "=" else "normal", help=since)
+                  delta_color="off" if same else "normal", delta_arrow="off" if same else "auto", help=since)
 
 st.subheader(t("stories", lang))
 lines = stories.stories(ranking, changes, lang, meta["indicator_name"], meta["period_label"])
@@ -40,7 +41,7 @@ elif len(changes) and changes["framework_changed"].fillna(False).any():
     st.info(t("framework_note", lang, period=meta["period_label"]), icon=":material/change_circle:")
 
 if not ranking.empty:
-    fig = charts.ranking_bar(ranking.head(10), lang, meta["title"])
+    fig = charts.ranking_bar(ranking.head(10), lang, meta["chart_title"], meta["chart_subtitle"])
     st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="overview_bar")
     st.caption(fig.layout.meta["alt"])
     downloads.figure_downloads(fig, tables.base_name(f, "top10"), lang, key="overview_bar")

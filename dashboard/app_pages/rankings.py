@@ -13,7 +13,8 @@ meta = tables.ranking_meta(f)
 
 st.title(t("page_rankings", lang))
 st.caption(meta["title"])
-st.info(t("rebased_note", lang), icon=":material/info:")
+if tables.rebased(f.family):
+    st.info(t("rebased_note", lang), icon=":material/info:")
 if data.empty:
     st.warning(t("no_rows", lang))
     st.stop()
@@ -34,7 +35,7 @@ with left:
     downloads.table_downloads(tables.ranking_export(shown, lang), tables.about(f, lang, meta["title"]),
                               tables.base_name(f, "rankings"), lang, key="rankings")
 with right:
-    fig = charts.ranking_bar(shown.head(30), lang, meta["title"])
+    fig = charts.ranking_bar(shown.head(30), lang, meta["chart_title"], meta["chart_subtitle"])
     st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="ranking_bar")
     st.caption(fig.layout.meta["alt"])
     downloads.figure_downloads(fig, tables.base_name(f, "rankings"), lang, key="ranking_bar")

@@ -41,7 +41,9 @@ shown = tables.heatmap_rows(data, shown_n)
 title = t("heatmap_title", lang, period=meta["period_label"], kind=kind_name)
 heat = charts.rank_heatmap(shown, lang, title)
 st.plotly_chart(heat, config=charts.PLOTLY_CONFIG, key="heatmap")
-st.caption(heat.layout.meta["alt"] + " " + t("sparse_note", lang))
+st.caption(heat.layout.meta["alt"])
+if tables.sparse(f.family, f.period, f.level):
+    st.caption(t("sparse_note", lang))
 downloads.figure_downloads(heat, tables.base_name(f, f"{kind}_heatmap"), lang, key="heatmap")
 grid = tables.heatmap_table(shown, lang)
 downloads.table_downloads(grid, tables.about(f, lang, title), tables.base_name(f, f"{kind}_ranks"), lang,
@@ -53,9 +55,9 @@ left, right = st.columns([2, 1])
 city = left.selectbox(t("profile_city", lang), list(names), index=list(names).index(default_city),
                       format_func=names.get, key="profile_city")
 peer_kind = right.segmented_control(t("peers", lang), ["region", "province"], default="region", key="peer_kind",
-                                    required=True, format_func=lambda k: t(f"peers_{k}", lang))
+                                    required=True, format_func=lambda k: t(f"peers_same_{k}", lang))
 profile = tables.profile_frame(data, city, peer_kind)
-prof_fig = charts.profile_bars(profile, names[city], t(f"peers_{peer_kind}", lang), lang,
+prof_fig = charts.profile_dots(profile, names[city], t(f"peers_{peer_kind}", lang), lang,
                                t("profile_title", lang, city=names[city]))
 st.plotly_chart(prof_fig, config=charts.PLOTLY_CONFIG, key="profile")
 st.caption(prof_fig.layout.meta["alt"])

@@ -15,7 +15,8 @@ selected = q.rank_history(f.family, f.indicator, f.level, f.cities) if f.cities 
 
 st.title(t("trends_title", lang))
 st.caption(meta["title"])
-st.info(t("rebased_note", lang), icon=":material/info:")
+if tables.rebased(f.family):
+    st.info(t("rebased_note", lang), icon=":material/info:")
 if history.empty and selected.empty:
     st.warning(t("no_rows", lang))
     st.stop()
@@ -29,7 +30,8 @@ view = st.segmented_control(t("trends_view", lang), views, default="rank", key="
 if not comparable:
     st.caption(t("value_view_unavailable", lang))
 title = t("bump_title", lang, indicator=meta["indicator_name"], level=t(f"level_{f.level}", lang))
-fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value")
+compact = filters.is_phone()
+fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact)
 st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="bump")
 st.caption(fig.layout.meta["alt"] + " " + t("trends_default_note", lang))
 downloads.figure_downloads(fig, tables.base_name(f, "trend"), lang, key="bump")
@@ -40,16 +42,18 @@ if len(shown) < 2:
     st.stop()
 labels = dict(zip(shown["period"], shown["label"], strict=True))
 options = list(shown["period"])
+end_default = options.index(f.period) if f.period in options else len(options) - 1
 left, right = st.columns(2)
-start = left.selectbox(t("slope_start", lang), options, index=len(options) - 2, format_func=labels.get, key="start")
-end = right.selectbox(t("slope_end", lang), options, index=len(options) - 1, format_func=labels.get, key="end")
+start = left.selectbox(t("slope_start", lang), options, index=max(end_default - 1, 0), format_func=labels.get,
+                       key="start")
+end = right.selectbox(t("slope_end", lang), options, index=end_default, format_func=labels.get, key="end")
 if start == end:
     st.warning(t("need_two_periods", lang))
     st.stop()
 pair = q.slope(f.family, f.indicator, f.level, start, end, f.region, f.province, f.cities)
 slope_title = t("slope_title", lang, indicator=meta["indicator_name"], start=labels[start], end=labels[end])
 both = pair.dropna(subset=["start_rank", "end_rank"])
-slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title)
+slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact)
 st.plotly_chart(slope_fig, config=charts.PLOTLY_CONFIG, key="slope")
 st.caption(slope_fig.layout.meta["alt"])
 downloads.figure_downloads(slope_fig, tables.base_name(f, f"slope_{start}_{end}"), lang, key="slope")
