@@ -57,7 +57,7 @@ def _numbers(raw: pd.Series, missing: tuple[str, ...]) -> tuple[pd.Series, pd.Se
     """
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     bad = pd.Series(False, index=raw.index)
-    todo = values.isna()
+    todo = values.isna() & (raw != "")  # empty cells ("not published") need no cleaning
     if todo.any():
         text = raw[todo].astype(str).str.strip()
         blank = (text == "") | text.isin(missing)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from etl.catalogue import families
@@ -84,28 +85,39 @@ def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, s
     return pairs
 
 
+def _stack(base: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The given columns one after another (column-major), '' where an indicator has no such column."""
+    empty = np.full(len(base), "", dtype=object)
+    return np.concatenate([base[c].to_numpy(dtype=object) if c else empty for c in columns])
+
+
 def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
     """One row per region, a column per indicator value (and optionally per rank), mapping in the sidecar."""
     table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns,
                        extra_headers=set(sc.indicators))
     _require(path, table, ("region",))
     base = table.frame
-    parts = []
-    for (indicator, scope), cols in _pair_columns(path, table, sc).items():
-        part = pd.DataFrame({
-            "_row": base["_row"], "region_raw": base["region"], "indicator_raw": indicator, "scope": scope,
-            "value_raw": base[cols["value"]] if "value" in cols else "",
-            "rank_raw": base[cols["rank"]] if "rank" in cols else "",
-            "value_col": cols.get("value", ""), "rank_col": cols.get("rank", ""), "sheet": table.sheet or "",
-        })
-        for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year"):
-            if role in base:
-                part[f"{role}_raw" if role in ("province", "city", "level", "data_year") else role] = base[role]
-        parts.append(part)
-    if not parts:
+    pairs = _pair_columns(path, table, sc)
+    if not pairs:
         raise InputError(Problem(str(path), "no indicator columns mapped in the sidecar's 'indicators'",
                                  table.header_row))
-    return _finish(pd.concat(parts, ignore_index=True))
+    # Vectorised unpivot: every region row repeated once per indicator, indicator by indicator.
+    k = len(pairs)
+    value_cols = [cols.get("value", "") for cols in pairs.values()]
+    rank_cols = [cols.get("rank", "") for cols in pairs.values()]
+    frame = pd.DataFrame({
+        "_row": np.tile(base["_row"].to_numpy(), k), "region_raw": np.tile(base["region"].to_numpy(), k),
+        "indicator_raw": np.repeat([ind for ind, _ in pairs], len(base)),
+        "scope": np.repeat([scope for _, scope in pairs], len(base)),
+        "value_raw": _stack(base, value_cols), "rank_raw": _stack(base, rank_cols),
+        "value_col": np.repeat(value_cols, len(base)), "rank_col": np.repeat(rank_cols, len(base)),
+        "sheet": table.sheet or "",
+    })
+    for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year"):
+        if role in base:
+            name = f"{role}_raw" if role in ("province", "city", "level", "data_year") else role
+            frame[name] = np.tile(base[role].to_numpy(), k)
+    return _finish(frame)
 
 
 PKU_SHEETS = {"Provinces": ("province", "prov_code", "prov_name"),

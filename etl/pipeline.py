@@ -162,12 +162,26 @@ def _release_indicators(rel: LoadedRelease) -> pd.DataFrame:
     })
 
 
+OBS_COLUMNS = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "basis",
+               "basis_note", "source_url", "source_file", "source_row", "raw_name"]
+
+
+def _observation_rows(rel: LoadedRelease) -> pd.DataFrame:
+    """A release's observations with their period, restatement flag and ranking direction (for computed ranks)."""
+    sc, obs = rel.sidecar, rel.observations[OBS_COLUMNS]
+    direction = families()[sc.family].indicators.set_index("code")["higher_is_better"]
+    years = obs["data_year"].astype("int64")
+    return obs.assign(
+        period=sc.edition if sc.data_year is not None else years.astype(str),
+        is_restated=(years != sc.data_year) if sc.data_year is not None else False,
+        higher_is_better=obs["indicator"].map(direction).astype(bool),
+    )
+
+
 def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     fams = families()
-    obs_cols = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "basis",
-                "basis_note", "source_url", "source_file", "source_row", "raw_name"]
-    empty_obs = pd.DataFrame(columns=obs_cols)
+    empty_obs = pd.DataFrame(columns=[*OBS_COLUMNS, "period", "is_restated", "higher_is_better"])
     indicators = pd.concat([f.indicators.assign(family=code) for code, f in fams.items()], ignore_index=True)
     concepts = pd.concat([f.concepts.assign(family=code) for code, f in fams.items()], ignore_index=True)
     return {
@@ -180,7 +194,7 @@ def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataF
         "concept": concepts.drop_duplicates(["family", "concept"]),
         "release_indicator": pd.concat([_release_indicators(r) for r in releases] or [pd.DataFrame(
             columns=["release_id", "indicator", "concept", "source_labels"])], ignore_index=True),
-        "observation": pd.concat([r.observations[obs_cols] for r in releases] or [empty_obs], ignore_index=True),
+        "observation": pd.concat([_observation_rows(r) for r in releases] or [empty_obs], ignore_index=True),
         "etl_run": runs,
     }
 

@@ -21,7 +21,7 @@ import pandas as pd
 SQL_DIR = Path(__file__).parent
 TMP_MARK = ".tmp-"
 REQUIRED_TABLES = ("region", "region_alias", "family", "release", "indicator", "concept", "release_indicator",
-                   "observation", "rankings_data", "rank_changes_data", "etl_run", "warehouse_info")
+                   "observation", "rank_changes_data", "etl_run", "warehouse_info")
 
 
 class LockBusy(RuntimeError):
@@ -79,6 +79,32 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     con.unregister("_frame")
 
 
+# Published ranks win; where a ranking group (release × data year × indicator × level × scope) has values but
+# no published rank at all, ranks are computed from the values: standard competition ranking (ties share the
+# best rank: 1, 2, 2, 4), descending when higher is better. Rows with only a rank keep value NULL (never 0).
+RANKED_INSERT = """
+INSERT INTO observation
+WITH grp AS (
+    SELECT f.*, count(f.rank) OVER (PARTITION BY f.release_id, f.data_year, f.indicator, f.level, f.scope) AS n_pub
+    FROM _frame f)
+SELECT release_id, period, data_year, adcode, level, indicator, scope, value,
+       CASE WHEN rank IS NOT NULL THEN rank
+            WHEN n_pub = 0 AND value IS NOT NULL THEN
+                 CAST(rank() OVER (PARTITION BY release_id, data_year, indicator, level, scope, n_pub, value IS NULL
+                                   ORDER BY CASE WHEN higher_is_better THEN -value ELSE value END) AS INTEGER)
+       END,
+       CASE WHEN rank IS NOT NULL THEN 'published' WHEN n_pub = 0 AND value IS NOT NULL THEN 'computed' END,
+       is_restated, basis, basis_note, source_url, source_file, source_row, raw_name
+FROM grp
+"""
+
+
+def _insert_observations(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    con.register("_frame", frame)
+    con.execute(RANKED_INSERT)
+    con.unregister("_frame")
+
+
 def _run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute((SQL_DIR / name).read_text(encoding="utf-8"))
 
@@ -89,7 +115,10 @@ def write_warehouse(path: Path, tables: dict[str, pd.DataFrame], info: dict[str,
     try:
         _run_script(con, "schema.sql")
         for table, frame in tables.items():
-            _insert(con, table, frame)
+            if table == "observation":
+                _insert_observations(con, frame)
+            else:
+                _insert(con, table, frame)
         _insert(con, "warehouse_info", pd.DataFrame(info.items(), columns=["key", "value"]))
         _run_script(con, "views.sql")
         con.execute("CHECKPOINT")

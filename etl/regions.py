@@ -115,23 +115,27 @@ class RegionResolver:
     """Names (short or full, simplified or traditional, former names, 4-digit codes) → adcode, per level."""
 
     def __init__(self, regions: pd.DataFrame, aliases: pd.DataFrame):
-        self._regions = regions.set_index(["adcode", "level"])
+        # Plain dicts: resolution asks these for every candidate of every distinct name.
+        keys = list(zip(regions["adcode"], regions["level"], strict=True))
+        self._names = dict(zip(keys, regions["name_zh"], strict=True))
+        self._provinces = dict(zip(keys, regions["province_adcode"], strict=True))
+        self._cities = {k: (None if pd.isna(c) else c) for k, c in zip(keys, regions["city_adcode"], strict=True)}
         self._index: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._spellings: dict[str, dict[str, str]] = defaultdict(dict)  # level → normalised → shown name
         for alias, adcode, level in aliases[["alias", "adcode", "level"]].itertuples(index=False):
             key = normalize(alias)
             self._index[(key, level)].add(adcode)
             self._spellings[level].setdefault(key, alias)
+        self.resolve = lru_cache(maxsize=65536)(self._resolve)  # reports repeat names edition after edition
 
     def name(self, adcode: str, level: str) -> str:
-        return str(self._regions.loc[(adcode, level), "name_zh"])
+        return str(self._names[(adcode, level)])
 
     def province_of(self, adcode: str, level: str) -> str:
-        return str(self._regions.loc[(adcode, level), "province_adcode"])
+        return str(self._provinces[(adcode, level)])
 
     def city_of(self, adcode: str, level: str) -> str | None:
-        value = self._regions.loc[(adcode, level), "city_adcode"]
-        return None if pd.isna(value) else str(value)
+        return self._cities[(adcode, level)]
 
     def _suggest(self, key: str, level: str) -> str:
         def score(candidate: str) -> tuple[float, int]:
@@ -159,7 +163,7 @@ class RegionResolver:
                           for a in sorted(found))
         return inside, Resolution(None, f"{raw!r} is {homes}, not in {self.name(home, parent_level)}")
 
-    def resolve(self, raw: str, level: str, province: str | None = None, city: str | None = None) -> Resolution:
+    def _resolve(self, raw: str, level: str, province: str | None = None, city: str | None = None) -> Resolution:
         key = normalize(raw)
         if not key:
             return Resolution(None, f"empty {LEVEL_ZH[level]} name")

@@ -193,8 +193,11 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
 
 
 def load_sidecar(path: Path) -> Sidecar:
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(Problem(str(path), "sidecar must be UTF-8 text")) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(Problem(str(path), f"sidecar must be UTF-8 text (byte {exc.start} is not UTF-8); save "
+                                            "it as UTF-8", line)) from None
     return parse_sidecar(path, text)
