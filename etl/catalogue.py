@@ -7,10 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from etl.paths import REFERENCE_DIR
-from etl.text import normalize
+from etl.text import load_yaml, normalize
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class Family:
 
 
 def _load_family(path: Path) -> Family:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     ind = pd.DataFrame(data["indicators"])
     ind["sort"] = range(len(ind))
     for col, default in (("parent", None), ("unit", "index points"), ("higher_is_better", True)):
@@ -52,5 +51,5 @@ def families() -> dict[str, Family]:
 @lru_cache(maxsize=1)
 def header_roles() -> dict[str, str]:
     """Normalised header spelling → column role (rank, region, province, …)."""
-    data = yaml.safe_load((REFERENCE_DIR / "headers.yml").read_text(encoding="utf-8"))
+    data = load_yaml((REFERENCE_DIR / "headers.yml").read_text(encoding="utf-8"))
     return {normalize(spelling): role for role, spellings in data.items() for spelling in spellings}

