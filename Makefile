@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_ARGS ?=
 
 .PHONY: run install build test test-deps system-deps lint bench soak clean
 
@@ -47,6 +49,23 @@ lint: $(TEST_STAMP)
 
 test: test-deps lint
 	$(BIN)/python -m pytest
+
+# Long reliability runs (RELIABILITY.md): random SIGKILLs of `etl build`/`etl add` and many mutated reports.
+# `make test` runs the same tests reduced (6 kills, 40 examples); CI may reduce this too:
+#   make soak SOAK_KILLS=8 PROPERTY_EXAMPLES=60
+SOAK_KILLS ?= 40
+PROPERTY_EXAMPLES ?= 300
+soak: $(TEST_STAMP)
+	SOAK_KILLS=$(SOAK_KILLS) PROPERTY_EXAMPLES=$(PROPERTY_EXAMPLES) $(BIN)/python -m tests.soak
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP) $(TEST_STAMP) $@
+
+# Benchmarks, not part of `make test`: SYNTHETIC data in temporary folders, one table printed, JSON in
+# benchmarks/results/. Options: make bench BENCH_ARGS="--size smoke" (CI-sized) or "--scaling --profile".
+bench: $(BENCH_STAMP) system-deps
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf data/warehouse data/geo .pytest_cache

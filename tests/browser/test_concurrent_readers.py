@@ -1,0 +1,83 @@
+"""Concurrent readers: browser sessions keep browsing while the ETL republishes the warehouse. No session may
+see an error or a view that mixes two versions, and sessions pick up new releases without a server restart.
+
+Sizes: SOAK_SESSIONS (default 4) sessions × SOAK_REPUBLISHES (default 3) publishes under `make test`;
+`make soak` runs 20 × 10.
+"""
+
+import os
+import re
+import threading
+import time
+
+import pytest
+
+from etl import commands
+from tests.browser.conftest import StreamlitServer
+from tests.conftest import EXAMPLES, copy_raw, quiet
+
+SESSIONS = int(os.environ.get("SOAK_SESSIONS", "4"))
+REPUBLISHES = int(os.environ.get("SOAK_REPUBLISHES", "3"))
+# The two versions the ETL alternates between: (releases listed, rows in "download all data").
+OLD, NEW = (3, 88), (4, 139)
+
+
+@pytest.fixture
+def live(tmp_path, chromium, geo_ready):
+    old_raw, new_raw = copy_raw(tmp_path / "old"), copy_raw(tmp_path / "new")
+    warehouse = tmp_path / "live" / "index.duckdb"
+    commands.add(EXAMPLES / "new_report_2019_edition.csv", EXAMPLES / "new_report_2019_edition.meta.yml", new_raw,
+                 tmp_path / "scratch.duckdb", quiet)
+    commands.build(old_raw, warehouse, quiet)
+    server = StreamlitServer(warehouse, tmp_path / "server.log")
+    server.start()
+    yield old_raw, new_raw, warehouse, server
+    server.stop()
+
+
+def language(page, label: str):
+    """The language switch in the sidebar (a segmented control: radios)."""
+    return page.get_by_test_id("stSidebar").get_by_role("radio", name=label, exact=True)
+
+
+def view_state(browse, page) -> tuple[int, int]:
+    """What one run of the Data page shows: the releases it lists and the size of the full download."""
+    # The release expanders, not the releases grid: the grid's canvas re-renders after the run has ended.
+    releases = page.get_by_test_id("stExpander").count()
+    caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(r"\d+ 行")).nth(1)
+    total = int(re.sub(r"\D", "", caption.inner_text()))
+    return releases, total
+
+
+def test_sessions_see_old_or_new_never_a_mix_and_pick_up_new_releases(browse, live):
+    old_raw, new_raw, warehouse, server = live
+    pages = [browse.open(server, "/data") for _ in range(SESSIONS)]
+    errors: list[BaseException] = []
+
+    def republish() -> None:
+        try:
+            for i in range(REPUBLISHES):
+                commands.build(new_raw if i % 2 == 0 else old_raw, warehouse, quiet)
+                time.sleep(0.5)
+            commands.build(new_raw, warehouse, quiet)  # end on the new release
+        except BaseException as error:  # reported by the test thread
+            errors.append(error)
+
+    etl = threading.Thread(target=republish)
+    etl.start()
+    seen: list[tuple[int, int]] = []
+    while etl.is_alive():
+        for page in pages:  # two reruns per session: English, then back to Chinese, where we read the view
+            browse.rerun(page, lambda p=page: language(p, "English").click())
+            browse.rerun(page, lambda p=page: language(p, "中文").click())
+            state = view_state(browse, page)
+            assert state in (OLD, NEW), f"a view mixed two warehouse versions: {state}"
+            seen.append(state)
+    etl.join()
+    assert not errors, errors
+    for page in pages:  # every session, without a restart, now shows the new release
+        browse.rerun(page, lambda p=page: language(p, "English").click())
+        browse.rerun(page, lambda p=page: language(p, "中文").click())
+        assert view_state(browse, page) == NEW
+    assert seen, "the sessions did not rerun while the ETL published"
+    browse.assert_offline()
