@@ -13,7 +13,7 @@ from etl.catalogue import Family
 from etl.paths import REFERENCE_DIR
 from etl.problems import Problems
 from etl.regions import RegionResolver
-from etl.sidecar import IndicatorMap, Sidecar
+from etl.sidecar import SOURCE_PATTERN, IndicatorMap, Sidecar
 from etl.text import has_control_chars, load_yaml, normalize
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(\D|$))")
@@ -174,6 +174,11 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
         _report(problems, path, parsed[bad_ranks], parsed.loc[bad_ranks, "rank_col"],
                 "rank {rank_raw!r} is not a whole number ≥ 1")
     source = parsed["source"].where(parsed["source"] != "", sc.source_urls[0])
+    bad_sources = ~_by_unique(source, lambda u: bool(SOURCE_PATTERN.match(str(u).strip()))).astype(bool)
+    if bad_sources.any():
+        # Name the column as the file spells it (headers kept by etl.read through parsing).
+        _report(problems, path, parsed[bad_sources], parsed.attrs.get("headers", {}).get("source", "source"),
+                "source {source!r} is not an http(s) URL (or 'NO_URL: <where it was published>')")
     obs = pd.DataFrame({
         "release_id": sc.release_id,
         "data_year": _data_years(problems, path, parsed, sc),
@@ -189,7 +194,7 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
     })
     # Rows that harmonized cleanly go on to validation; the others are already reported.
     obs["_ok"] = (obs[["adcode", "level", "indicator", "data_year", "basis"]].notna().all(axis=1)
-                  & ~bad_values & ~bad_ranks)
+                  & ~bad_values & ~bad_ranks & ~bad_sources)
     if not problems.errors:
         _historical_warnings(problems, path, obs, regions)
     return obs

@@ -118,6 +118,7 @@ class RegionResolver:
         # Plain dicts: resolution asks these for every candidate of every distinct name.
         keys = list(zip(regions["adcode"], regions["level"], strict=True))
         self._names = dict(zip(keys, regions["name_zh"], strict=True))
+        self._short = dict(zip(keys, regions["short_zh"], strict=True))
         self._provinces = dict(zip(keys, regions["province_adcode"], strict=True))
         self._cities = {k: (None if pd.isna(c) else c) for k, c in zip(keys, regions["city_adcode"], strict=True)}
         self._index: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -140,15 +141,19 @@ class RegionResolver:
         return self._cities[(adcode, level)]
 
     def _suggest(self, key: str, level: str) -> str:
+        """Up to three regions whose names look like the typed one, each named once (short form)."""
         def score(candidate: str) -> tuple[float, int]:
             # Equal similarity: prefer the spelling that starts like the typed name (西按 → 西安, not 鸡西).
             return difflib.SequenceMatcher(None, key, candidate).ratio(), int(candidate[:1] == key[:1])
 
-        scored = sorted(((score(c), c) for c in self._spellings[level]), reverse=True)
-        close = [c for (ratio, _), c in scored[:3] if ratio >= 0.5]
-        if not close:
-            return ""
-        return " — did you mean " + " / ".join(self._spellings[level][c] for c in close) + "?"
+        best: dict[str, tuple[float, int]] = {}
+        for spelling in self._spellings[level]:
+            scored = score(spelling)
+            for adcode in self._index[(spelling, level)]:
+                best[adcode] = max(best.get(adcode, scored), scored)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:3]
+        close = [self._short[(adcode, level)] for adcode, (ratio, _) in ranked if ratio >= 0.5]
+        return " — did you mean " + " / ".join(close) + "?" if close else ""
 
     def _within(self, raw: str, found: set[str], level: str, parent: str | None, parent_level: str,
                 parent_of) -> tuple[set[str], Resolution | None]:

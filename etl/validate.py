@@ -18,9 +18,6 @@ SHOWN_COLUMN = {"adcode": "region", "level": "level", "indicator": "indicator", 
 
 
 def observation_schema(sc: Sidecar, indicators: list[str]) -> pa.DataFrameSchema:
-    # In a long table a row without value or rank says nothing; in wide tables an empty cell is "not published".
-    row_checks = [pa.Check(lambda df: df["value"].notna() | df["rank"].notna(),
-                           error="neither a value nor a rank")] if sc.format == "long" else []
     value_checks = [pa.Check.in_range(*sc.value_range, error="value outside the sidecar's value_range "
                                                             f"{list(sc.value_range)}")] if sc.value_range else []
     return pa.DataFrameSchema(
@@ -34,7 +31,6 @@ def observation_schema(sc: Sidecar, indicators: list[str]) -> pa.DataFrameSchema
             "rank": pa.Column("Int64", pa.Check.ge(1, error="rank must be ≥ 1"), nullable=True),
             "basis": pa.Column(str, pa.Check.isin(["stated", "derived"])),
         },
-        checks=row_checks,
     )
 
 
@@ -74,6 +70,16 @@ def _case_problems(problems: Problems, path: Path, obs: pd.DataFrame, cases: pd.
                      int(row["_row"]), _shown(row, column))
 
 
+def _empty_rows(problems: Problems, path: Path, obs: pd.DataFrame, limit: int = 20) -> None:
+    """In a long table a row without value or rank says nothing (in wide tables an empty cell is 'not
+    published')."""
+    empty = obs[obs["value"].isna() & obs["rank"].isna()]
+    for _, row in empty.head(limit).iterrows():
+        problems.add(_where(path, row), "neither a value nor a rank", int(row["_row"]), None)
+    if len(empty) > limit:
+        problems.add(path, f"… {len(empty) - limit} more rows with neither a value nor a rank")
+
+
 def _duplicates(problems: Problems, path: Path, obs: pd.DataFrame, limit: int = 20) -> None:
     """The same region, indicator, scope and year twice: one problem per key, naming all its rows."""
     dup = obs[obs.duplicated(KEY, keep=False)]
@@ -99,12 +105,17 @@ def _rank_gaps(problems: Problems, path: Path, obs: pd.DataFrame) -> None:
 
 
 def validate(obs: pd.DataFrame, sc: Sidecar, indicators: list[str], problems: Problems) -> None:
+    """Check the rows that harmonized cleanly (the others are already reported)."""
     path = sc.raw_path
     checked = obs[obs["_ok"]]
+    if checked.empty:
+        return
     try:
         observation_schema(sc, indicators).validate(checked, lazy=True)
     except SchemaErrors as err:
         _schema_problems(problems, path, checked, err)
+    if sc.format == "long":
+        _empty_rows(problems, path, checked)
     _duplicates(problems, path, checked)
     if sc.ranks_complete:
         _rank_gaps(problems, path, checked)
