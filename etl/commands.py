@@ -8,16 +8,18 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from etl import publish as pub
-from etl.pipeline import LoadedRelease, Progress, RunResult, assemble_tables, discover, load_all, new_run, stage
+from etl import staging
+from etl.pipeline import LoadedRelease, Progress, RunResult, assemble_tables, discover, load_all, new_run
 from etl.problems import InputError, Problem
-from etl.sidecar import load_sidecar
+from etl.read import check_size
+from etl.sidecar import key_lines, load_sidecar
+from etl.staging import stage
 
 
 @dataclass
@@ -88,13 +90,19 @@ def _fail(warehouse: Path, run: dict, result: RunResult) -> None:
     raise InputError(result.problems)
 
 
+def _tidy(raw_dir: Path, warehouse: Path, progress: Progress) -> None:
+    """Clean up after runs that were killed (call while holding the publish lock)."""
+    for leftover in pub.remove_leftovers(warehouse):
+        progress(f"  removed leftover temporary file {leftover.name}")
+    staging.recover(raw_dir, warehouse, progress)
+
+
 def build(raw_dir: Path, warehouse: Path, progress: Progress, wait: float = 30.0) -> Summary:
     """Rebuild the warehouse from every sidecar under raw_dir."""
     start = time.perf_counter()
-    sidecars = discover(raw_dir)
     with pub.publish_lock(warehouse, wait):
-        for leftover in pub.remove_leftovers(warehouse):
-            progress(f"  removed leftover temporary file {leftover.name}")
+        _tidy(raw_dir, warehouse, progress)
+        sidecars = discover(raw_dir)
         run = new_run("build", sidecars)
         result = load_all(sidecars, progress)
         if result.problems.errors:
@@ -104,60 +112,54 @@ def build(raw_dir: Path, warehouse: Path, progress: Progress, wait: float = 30.0
     return Summary(result.releases, result.problems.warnings, warehouse, time.perf_counter() - start)
 
 
-def _edition_exists(raw_dir: Path, meta: Path) -> tuple[Path, bool]:
+def _loaded_edition(raw_dir: Path, meta: Path) -> tuple[Path, Problem | None]:
+    """The edition's folder under raw_dir and, if it is loaded already, the problem saying so."""
     sc = load_sidecar(meta)
     target = raw_dir / sc.family / sc.edition
-    return target, target.exists() and any(discover(target))
+    if not (target.exists() and any(discover(target))):
+        return target, None
+    return target, Problem(str(meta), f"edition already loaded: {target.relative_to(raw_dir)} exists; pass "
+                                      "--replace to replace it", sc.line("edition"), "edition")
 
 
 def add(file: Path, meta: Path, raw_dir: Path, warehouse: Path, progress: Progress, replace: bool = False,
         wait: float = 30.0) -> Summary:
-    """Validate a new report with everything already loaded, copy it into data/raw, and rebuild."""
+    """Validate a new report with everything already loaded, publish, then move it into data/raw."""
     start = time.perf_counter()
-    _require_file(file)
+    _require_input(file, meta)
     with pub.publish_lock(warehouse, wait):
-        pub.remove_leftovers(warehouse)
-        target, exists = _edition_exists(raw_dir, meta)
-        if exists and not replace:
-            raise InputError(Problem(str(meta), f"edition already loaded: {target.relative_to(raw_dir)} exists; "
-                                                "pass --replace to replace it", None, "edition"))
-        staging = raw_dir / f".staging-{uuid.uuid4().hex[:12]}"
+        _tidy(raw_dir, warehouse, progress)
+        target, loaded = _loaded_edition(raw_dir, meta)
+        if loaded and not replace:
+            raise InputError(loaded)
+        folder = staging.new_staging(raw_dir)
         try:
-            staged = stage(file, meta, staging)
+            staged = stage(file, meta, folder)
             sidecars = [p for p in discover(raw_dir) if not p.is_relative_to(target)] + [staged]
             run = new_run(f"add {file.name}" + (" --replace" if replace else ""), [file, meta])
             result = load_all(sidecars, progress)
             _relabel(result, staged, file, meta)
             if result.problems.errors:
                 _fail(warehouse, run, result)
-            _swap_in(staged.parent, target, staging, lambda: _publish(result, raw_dir, warehouse, run))
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            _publish(result, raw_dir, warehouse, run)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        # Published: from here on a killed run is finished by the next one (etl.staging.recover).
+        staging.move_in(folder, raw_dir)
     progress(f"  add        {target.relative_to(raw_dir)} ← {file.name}")
     return Summary(result.releases, result.problems.warnings, warehouse, time.perf_counter() - start)
 
 
-def _swap_in(staged_dir: Path, target: Path, staging: Path, publish_step) -> None:
-    """Move the staged report into data/raw, publish, and put the old folder back if publishing fails."""
-    backup = staging / ".previous"
-    if target.exists():
-        target.rename(backup)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staged_dir.rename(target)
-    try:
-        publish_step()
-    except BaseException:
-        target.rename(staged_dir)
-        if backup.exists():
-            backup.rename(target)
-        raise
-
-
 def _relabel(result: RunResult, staged: Path, file: Path, meta: Path) -> None:
-    """Problems found in the staged copies should name the user's own files."""
+    """Problems found in the staged copies should name the user's own files, and the rows of its keys."""
     names = {str(staged.parent / p.name): str(file) for p in staged.parent.iterdir() if p != staged}
     names[str(staged)] = str(meta)
-    result.problems.items = [replace(p, file=_swap_prefix(p.file, names)) for p in result.problems.items]
+    lines = key_lines(meta.read_text(encoding="utf-8-sig"))
+    result.problems.items = [
+        replace(p, file=_swap_prefix(p.file, names),
+                row=lines.get(p.column, p.row) if p.file == str(staged) and p.column else p.row)
+        for p in result.problems.items]
 
 
 def _swap_prefix(label: str, names: dict[str, str]) -> str:
@@ -167,21 +169,22 @@ def _swap_prefix(label: str, names: dict[str, str]) -> str:
     return label
 
 
-def _require_file(path: Path) -> None:
-    if not path.is_file():
-        raise InputError(Problem(str(path), "file not found"))
+def _require_input(file: Path, meta: Path) -> None:
+    """Both files exist and the report is within the size limit, before anything is copied or read."""
+    for path in (file, meta):
+        if not path.is_file():
+            raise InputError(Problem(str(path), "file not found"))
+    check_size(file)
 
 
 def check(file: Path, meta: Path, raw_dir: Path, progress: Progress) -> RunResult:
     """Dry run: validate a report and its sidecar exactly like `add`, change nothing."""
-    _require_file(file)
-    _require_file(meta)
+    _require_input(file, meta)
     with tempfile.TemporaryDirectory(prefix="etl-check-") as tmp:
         staged = stage(file, meta, Path(tmp))
         result = load_all([staged], progress)
         _relabel(result, staged, file, meta)
-    target, exists = _edition_exists(raw_dir, meta)
-    if exists:
-        result.problems.add(meta, f"edition already loaded: {target.relative_to(raw_dir)} exists; `add` needs "
-                                  "--replace", None, "edition")
+    _, loaded = _loaded_edition(raw_dir, meta)
+    if loaded:
+        result.problems.items.append(loaded)
     return result

@@ -86,7 +86,8 @@ def _indicators(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar
     for raw_key, spec in sc.indicators.items():
         if spec.indicator not in known:
             problems.add(sc.path, f"indicators.{raw_key} → unknown indicator code {spec.indicator!r} of family "
-                                  f"{family.code!r} (known: {', '.join(sorted(known))})", None, "indicators")
+                                  f"{family.code!r} (known: {', '.join(sorted(known))})", sc.line("indicators"),
+                         "indicators")
     mapping: dict[str, IndicatorMap] = {}
     for raw in frame["indicator_raw"].unique():
         spec = sc.indicators.get(raw) or (IndicatorMap(raw) if raw in known else None)

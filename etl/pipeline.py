@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from etl.catalogue import families
 from etl.harmonize import harmonize
@@ -25,8 +23,6 @@ from etl.sidecar import Sidecar, load_sidecar
 from etl.validate import validate
 
 Progress = Callable[[str], None]
-SAFE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
-RAW_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
 def sha256(path: Path) -> str:
@@ -62,18 +58,18 @@ def discover(raw_dir: Path) -> list[Path]:
 def _check_provenance(sc: Sidecar, problems: Problems) -> str | None:
     if sc.family not in families():
         problems.add(sc.path, f"unknown family {sc.family!r} (known: {', '.join(families())}); add "
-                              f"data/reference/indicators/{sc.family}.yml first", None, "family")
+                              f"data/reference/indicators/{sc.family}.yml first", sc.line("family"), "family")
         return None
     if not sc.file:
-        problems.add(sc.path, "key 'file' is missing: name the raw file next to the sidecar", None, "file")
+        problems.add(sc.path, "key 'file' is missing: name the raw file next to the sidecar", sc.line("file"), "file")
         return None
     if not sc.raw_path.is_file():
-        problems.add(sc.path, f"raw file {sc.file!r} not found next to the sidecar", None, "file")
+        problems.add(sc.path, f"raw file {sc.file!r} not found next to the sidecar", sc.line("file"), "file")
         return None
     digest = sha256(sc.raw_path)
     if sc.sha256 and sc.sha256 != digest:
         problems.add(sc.path, f"sha256 of {sc.file} is {digest}, but the sidecar says {sc.sha256}: the raw file "
-                              "changed; restore it or update the sidecar's sha256", None, "sha256")
+                              "changed; restore it or update the sidecar's sha256", sc.line("sha256"), "sha256")
         return None
     return digest
 
@@ -119,7 +115,7 @@ def load_all(sidecars: list[Path], progress: Progress) -> RunResult:
         rid = rel.sidecar.release_id
         if rid in seen:
             result.problems.add(rel.sidecar.path, f"release {rid} is also defined by {seen[rid]}; each edition "
-                                                  "may be loaded once", None, "edition")
+                                                  "may be loaded once", rel.sidecar.line("edition"), "edition")
         seen[rid] = rel.sidecar.path
     return result
 
@@ -197,30 +193,6 @@ def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataF
         "observation": pd.concat([_observation_rows(r) for r in releases] or [empty_obs], ignore_index=True),
         "etl_run": runs,
     }
-
-
-def safe_file_name(name: str, fallback: str) -> str:
-    """Keep a user's file name only if it is plain; never let it carry a path or odd characters."""
-    base = Path(name).name
-    suffix = Path(base).suffix.lower()
-    ok = base and all(c in SAFE_NAME_CHARS for c in base) and not base.startswith(".") and suffix in RAW_SUFFIXES
-    return base if ok else fallback + (suffix if suffix in RAW_SUFFIXES else ".csv")
-
-
-def stage(file: Path, meta: Path, staging_root: Path) -> Path:
-    """Copy a new report and its sidecar into a staging folder, recording file name and sha256."""
-    sc = load_sidecar(meta)
-    target = staging_root / sc.family / sc.edition
-    target.mkdir(parents=True, exist_ok=True)
-    name = safe_file_name(file.name, f"{sc.family}_{sc.edition}")
-    shutil.copyfile(file, target / name)
-    data = dict(sc.raw)
-    declared = data.get("sha256")
-    data["file"] = name
-    data["sha256"] = declared or sha256(target / name)
-    sidecar = target / (Path(name).stem + SIDECAR_SUFFIX)
-    sidecar.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return sidecar
 
 
 def new_run(command: str, inputs: list[Path]) -> dict:

@@ -43,8 +43,9 @@ def publish_lock(warehouse: Path, wait_seconds: float) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     handle.seek(0)
                     holder = handle.read().strip() or "unknown"
-                    raise LockBusy(f"another ETL run is publishing {warehouse} (holder: {holder}); waited "
-                                   f"{wait_seconds:.0f} s — try again when it has finished") from None
+                    raise LockBusy(f"another ETL run is publishing {warehouse} (holder: {holder}, lock file "
+                                   f"{lock_path}); waited {wait_seconds:.0f} s — try again when it has "
+                                   "finished") from None
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()
@@ -156,8 +157,8 @@ def integrity_problems(path: Path) -> list[str]:
         con.close()
 
 
-def read_previous_runs(warehouse: Path) -> pd.DataFrame:
-    """ETL run history of the live warehouse, carried into the new file."""
+def _read_live(warehouse: Path, sql: str) -> pd.DataFrame:
+    """A query on the live warehouse; empty if there is none yet or it predates the table."""
     if not warehouse.exists():
         return pd.DataFrame()
     try:
@@ -165,11 +166,22 @@ def read_previous_runs(warehouse: Path) -> pd.DataFrame:
     except duckdb.Error:
         return pd.DataFrame()
     try:
-        return con.execute("SELECT * FROM etl_run").df()
+        return con.execute(sql).df()
     except duckdb.Error:
         return pd.DataFrame()
     finally:
         con.close()
+
+
+def read_previous_runs(warehouse: Path) -> pd.DataFrame:
+    """ETL run history of the live warehouse, carried into the new file."""
+    return _read_live(warehouse, "SELECT * FROM etl_run")
+
+
+def published_sidecar_hashes(warehouse: Path) -> set[str]:
+    """sha256 of every sidecar the live warehouse was built from."""
+    frame = _read_live(warehouse, "SELECT sidecar_sha256 FROM release")
+    return set(frame["sidecar_sha256"]) if len(frame) else set()
 
 
 def publish(warehouse: Path, tables: dict[str, pd.DataFrame], info: dict[str, str]) -> Path:

@@ -64,6 +64,11 @@ class Sidecar:
     missing_values: tuple[str, ...] = ()
     derived_from: list[dict[str, str]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line(self, key: str) -> int | None:
+        """The sidecar's row holding `key`, for problems about that key."""
+        return self.lines.get(key)
 
     @property
     def release_id(self) -> str:
@@ -74,7 +79,7 @@ class Sidecar:
         return self.path.parent / (self.file or "")
 
 
-def _key_lines(text: str) -> dict[str, int]:
+def key_lines(text: str) -> dict[str, int]:
     """Line number (1-based) of every top-level key, so problems can point at the sidecar's row."""
     node = yaml.compose(text)
     if not isinstance(node, yaml.MappingNode):
@@ -170,7 +175,7 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
     problems = Problems()
     try:
         data = load_yaml(text)
-        lines = _key_lines(text)
+        lines = key_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.add(path, f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)
@@ -190,7 +195,7 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
     if "data_year" not in data and "data_years" not in data:
         problems.add(path, "give 'data_year' (one year) or 'data_years' ([first, last])", None, "data_year")
     problems.raise_if_errors()
-    return Sidecar(path=path, raw=data, **values)
+    return Sidecar(path=path, raw=data, lines=lines, **values)
 
 
 def load_sidecar(path: Path) -> Sidecar:

@@ -13,11 +13,11 @@ the publish lock for a while (to start two runs "at once" deterministically). Cr
 
     lock           right after the publish lock is taken (before anything is written)
     staged         `add`: after the report and sidecar were copied into data/raw/.staging-*
-    backup         `add --replace`: after the loaded edition was moved aside into .staging-*/.previous
-    swapped        `add`: after the staged report was renamed into data/raw, before publishing starts
     write          half-way through writing the new DuckDB file (tables inserted, views not yet)
     before_rename  the new file is complete and checked, not yet renamed over the live one
-    after_rename   right after the rename over the live file, before the run reports success
+    after_rename   right after the rename over the live file (`add`: before the report moves into data/raw)
+    backup         `add --replace`, published: after the loaded edition was moved aside into .staging-*/.previous
+    swapped        `add`, published: after the staged report was renamed into data/raw
 """
 
 from __future__ import annotations

@@ -155,9 +155,6 @@ def _io_bytes() -> tuple[int, int]:
     return int(fields["rchar"]), int(fields["wchar"])
 
 
-@pytest.mark.xfail(strict=True, reason="etl.pipeline.stage copies the file (and hashes it) into a staging folder "
-                                       "— under data/raw for `add` — before etl.read.check_size refuses it: a 100 MB "
-                                       "file costs ~400 MB of reads and a 100 MB write before the refusal")
 @pytest.mark.parametrize("command", ["add", "check"])
 def test_oversized_file_is_refused_before_it_is_read_or_copied(command, published, capsys, tmp_path):
     if not Path("/proc/self/io").exists():
@@ -178,10 +175,6 @@ def _key_row(meta: Path, key: str) -> int:
     return next(i for i, line in enumerate(lines, start=1) if line.startswith(f"{key}:"))
 
 
-@pytest.mark.xfail(strict=True, reason="problems about a sidecar key that is present leave out its row: "
-                                       "etl/commands.py (edition already loaded), etl/harmonize.py (unknown "
-                                       "indicator code) and etl/pipeline.py (sha256) pass row=None although "
-                                       "etl.sidecar knows every key's line")
 @pytest.mark.parametrize("name", ["edition already loaded (no --replace)",
                                   "sidecar maps to an unknown indicator code",
                                   "sidecar sha256 that does not match the file"])

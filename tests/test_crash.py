@@ -275,8 +275,6 @@ def after_kill(scenario: Scenario, raw: Path, warehouse: Path) -> dict:
             found["warehouse"] = "other"
     tree = visible_tree(raw)
     found["raw"] = "old" if tree == scenario.old_tree else "new" if tree == scenario.new_tree else "other"
-    editions = releases(warehouse) if not found["integrity"] else set()
-    found["raw_and_warehouse_agree"] = (raw / EDITION_2019).is_dir() == ("tencent_internet_plus/2019" in editions)
     return found
 
 
@@ -284,7 +282,13 @@ def recover(scenario: Scenario, raw: Path, warehouse: Path) -> dict:
     """The next run (an uninterrupted build) should succeed, remove temporary files and publish raw's content."""
     code = run_in_process("--raw-dir", str(raw), "--warehouse", str(warehouse), "build", "--skip-geo")
     healthy = code == 0 and integrity_problems(warehouse) == []
-    return {"next_run_exit": code, "next_run_healthy": healthy, "tmp_after_next_run": len(tmp_leftovers(warehouse)),
+    tree = visible_tree(raw)
+    editions = releases(warehouse) if healthy else set()
+    return {"next_run_exit": code,  # both when old and new raw trees are the same (add --replace)
+            "raw_after_next_run": [kind for kind, t in (("old", scenario.old_tree), ("new", scenario.new_tree))
+                                   if tree == t],
+            "raw_and_warehouse_agree": (raw / EDITION_2019).is_dir() == ("tencent_internet_plus/2019" in editions),
+            "next_run_healthy": healthy, "tmp_after_next_run": len(tmp_leftovers(warehouse)),
             "staging_after_next_run": len(staging_leftovers(raw)),
             "next_run_publishes_raw": healthy and content(warehouse) == scenario.content_of(raw),
             "editions_after_next_run": sorted(releases(warehouse)) if healthy else []}
@@ -335,7 +339,8 @@ def random_kills(scenario: Scenario, count: int, root: Path) -> list[dict]:
         found.update(recover(scenario, raw, warehouse))
         assert_old_or_new_and_recovered(found)
         assert found["raw"] in ("old", "new"), f"data/raw holds a half-copied or foreign report: {found}"
-        assert found["next_run_publishes_raw"], found
+        assert found["next_run_publishes_raw"] and found["raw_and_warehouse_agree"], found
+        assert found["staging_after_next_run"] == 0, found
         found.update(i=i, mode=mode, after=anchor, delay=round(delay, 3), killed=killed,
                      at=round(time.monotonic() - run.started, 3))
         results.append(found)
@@ -345,7 +350,9 @@ def random_kills(scenario: Scenario, count: int, root: Path) -> list[dict]:
 
 def _summary(name: str, scenario: Scenario, results: list[dict]) -> dict:
     count = {"killed": sum(r["killed"] for r in results),
-             "raw_ahead_of_warehouse": sum(r["raw"] == "new" and r["warehouse"] == "old" for r in results)}
+             "raw_ahead_of_warehouse": sum(r["raw"] == "new" and r["warehouse"] == "old" for r in results),
+             "raw_behind_warehouse": sum(r["raw"] == "old" and r["warehouse"] == "new" and r["killed"]
+                                         and scenario.old_tree != scenario.new_tree for r in results)}
     return {
         "scenario": name, "kills_planned": len(results), "killed_while_running": count["killed"],
         "finished_before_kill": len(results) - count["killed"],
@@ -355,6 +362,8 @@ def _summary(name: str, scenario: Scenario, results: list[dict]) -> dict:
         "kills_leaving_staging": sum(r["staging_folders"] > 0 for r in results),
         "staging_left_after_next_run": sum(r["staging_after_next_run"] > 0 for r in results),
         "raw_ahead_of_warehouse": count["raw_ahead_of_warehouse"],
+        "raw_behind_warehouse_until_next_run": count["raw_behind_warehouse"],
+        "raw_and_warehouse_agree_after_next_run": sum(r["raw_and_warehouse_agree"] for r in results),
         "next_runs_ok": len(results), "uninterrupted_run_s": round(scenario.duration, 2), "seed": SEED,
         "kills": results,
     }
@@ -403,46 +412,29 @@ def step_results(scenarios, tmp_path_factory) -> dict[tuple[str, str], dict]:
     return results
 
 
-def _steps(xfail: dict[tuple[str, str], str]):
-    return [pytest.param(k, p, id=f"{k}/{p}", marks=[pytest.mark.xfail(strict=True, reason=xfail[(k, p)])]
-                         if (k, p) in xfail else []) for k, p in STEPS]
+STEP_PARAMS = [pytest.param(k, p, id=f"{k}/{p}") for k, p in STEPS]
 
 
-@pytest.mark.parametrize(("kind", "point"), _steps({}))
+@pytest.mark.parametrize(("kind", "point"), STEP_PARAMS)
 def test_kill_at_step_leaves_old_or_new_and_next_run_recovers(kind, point, step_results):
     found = step_results[(kind, point)]
     assert_old_or_new_and_recovered(found)
-    if point in ("lock", "staged", "swapped", "backup"):
+    if point in ("lock", "staged", "write", "before_rename"):
         assert found["warehouse"] == "old"
-    if point == "after_rename":
+    if point in ("after_rename", "backup", "swapped"):  # `add` publishes before it moves the report into data/raw
         assert found["warehouse"] == "new"
 
 
-STAGING_BUG = ("etl/commands.py add: the .staging-* folder is removed only in a `finally` block, which a SIGKILL "
-               "skips, and no later run (build/add) removes old .staging-* folders (publish.remove_leftovers "
-               "handles only index.duckdb.tmp-*)")
-
-
-@pytest.mark.parametrize(("kind", "point"), _steps({
-    ("add", "staged"): STAGING_BUG, ("add", "swapped"): STAGING_BUG, ("add", "write"): STAGING_BUG,
-    ("add", "before_rename"): STAGING_BUG, ("add", "after_rename"): STAGING_BUG,
-    ("add --replace", "backup"): STAGING_BUG, ("add --replace", "write"): STAGING_BUG}))
+@pytest.mark.parametrize(("kind", "point"), STEP_PARAMS)
 def test_kill_at_step_leaves_no_staging_folder_after_the_next_run(kind, point, step_results):
     assert step_results[(kind, point)]["staging_after_next_run"] == 0
 
 
-ORDER_BUG = ("etl/commands.py add/_swap_in renames the new report into data/raw before publishing; a kill "
-             "while publishing leaves data/raw ahead of the warehouse (a retried `add` then says 'edition already "
-             "loaded' although the warehouse lacks it), and a kill between the two renames of --replace leaves the "
-             "edition only in the hidden .staging-*/.previous, so the next build drops it from the warehouse")
-
-
-@pytest.mark.parametrize(("kind", "point"), _steps({
-    ("add", "swapped"): ORDER_BUG, ("add", "write"): ORDER_BUG, ("add", "before_rename"): ORDER_BUG,
-    ("add --replace", "backup"): ORDER_BUG}))
+@pytest.mark.parametrize(("kind", "point"), STEP_PARAMS)
 def test_kill_at_step_keeps_raw_and_warehouse_in_step(kind, point, step_results):
+    """After the next run data/raw holds the report exactly when the killed run had published it."""
     found = step_results[(kind, point)]
-    assert found["raw"] in ("old", "new"), found
+    assert ("new" if found["warehouse"] == "new" else "old") in found["raw_after_next_run"], found
     assert found["raw_and_warehouse_agree"], found
     assert found["next_run_publishes_raw"], found
     if kind == "add --replace":  # the loaded edition must survive a killed replacement
@@ -495,8 +487,6 @@ def test_two_runs_at_once_one_waits_then_both_publish_in_turn(scenarios, tmp_pat
                                "first_finished": str(first[4]), "second_started": str(second[3])})
 
 
-@pytest.mark.xfail(strict=True, reason="etl/publish.py LockBusy names the warehouse and the holder's pid but not "
-                                       "the lock file (index.duckdb.lock) a user would look for")
 def test_lock_refusal_names_the_lock_file(refused):
     warehouse, runs, _ = refused
     loser = max(runs, key=lambda r: r.proc.returncode)
