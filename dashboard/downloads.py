@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 import pandas as pd
@@ -40,9 +40,16 @@ def figure_downloads(fig: go.Figure, base: str, lang: str, key: str) -> None:
             _button(fmt, render, base, lang, key, help_text)
 
 
-def table_downloads(frame: pd.DataFrame, about: Mapping[str, str], base: str, lang: str, key: str) -> None:
-    """CSV and XLSX buttons side by side; the XLSX carries `about` (source, citation, filters) on a second sheet."""
+def _table_file(fmt: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], about: dict[str, str]) -> bytes:
+    rows = frame() if callable(frame) else frame
+    return exports.csv_bytes(rows) if fmt == "csv" else exports.xlsx_bytes(rows, about)
+
+
+def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], about: Mapping[str, str], base: str,
+                    lang: str, key: str, formats: Sequence[str] = ("csv", "xlsx")) -> None:
+    """CSV and XLSX buttons side by side; the XLSX carries `about` (source, citation, filters) on a second sheet.
+    `frame` may be a loader, so that big tables are read only when a button is clicked."""
     about = dict(about)  # a snapshot: the workbook is written after this run has finished
     with st.container(horizontal=True, gap="small"):
-        _button("csv", partial(exports.csv_bytes, frame), base, lang, key, t("dl_csv_help", lang))
-        _button("xlsx", partial(exports.xlsx_bytes, frame, about), base, lang, key, t("dl_xlsx_help", lang))
+        for fmt in formats:
+            _button(fmt, partial(_table_file, fmt, frame, about), base, lang, key, t(f"dl_{fmt}_help", lang))

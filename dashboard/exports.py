@@ -121,8 +121,13 @@ def _write_rows(sheet: Any, header: list[object], rows: list[list[object]]) -> N
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 6), 60)
 
 
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's 1,048,576 rows, one of them the header
+
+
 def xlsx_bytes(frame: pd.DataFrame, about: Mapping[str, str], sheet: str = "data") -> bytes:
     """Sheet 1 the neutralized data; sheet 2 "about": what the data are (source, citation, filters, time made)."""
+    if len(frame) > XLSX_MAX_ROWS:
+        raise ValueError(f"{len(frame):,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,}); use CSV")
     data = _prepare(frame)
     book = Workbook()
     ws = book.active

@@ -18,12 +18,17 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from etl.paths import WAREHOUSE_PATH
 
 REGION_GROUPS = ("east", "central", "west", "northeast")
 LEVELS = ("city", "province", "county")
 CACHE_ENTRIES = 512
+CACHE_BYTES = 64 * 2**20  # results kept per process; bigger ones (whole-family extracts) are never cached
+CACHE_ITEM_BYTES = 8 * 2**20
+# The reader's DuckDB buffer pool: the server stays small with many sessions (queries read a few row groups).
+READER_SETTINGS = {"memory_limit": "256MB", "threads": 2, "disabled_optimizers": "join_filter_pushdown"}
 
 
 class WarehouseMissing(RuntimeError):
@@ -75,7 +80,7 @@ class Warehouse:
                 raise WarehouseMissing(f"no warehouse at {self.path}: run `python -m etl build` first") from None
             try:
                 st = os.stat(link)
-                con = duckdb.connect(str(link), read_only=True)
+                con = duckdb.connect(str(link), read_only=True, config=READER_SETTINGS)
             finally:
                 link.unlink(missing_ok=True)
             self._snapshot = Snapshot(self.path, (st.st_ino, st.st_mtime_ns), con)
@@ -91,7 +96,7 @@ class Warehouse:
 
 _WAREHOUSES: dict[Path, Warehouse] = {}
 _PINNED = threading.local()
-_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
@@ -112,15 +117,32 @@ def _snapshot(path: Path | None) -> Snapshot:
     return pinned if pinned is not None and pinned.path == wh.path else wh.snapshot()
 
 
-def _run(snap: Snapshot, sql: str, params: tuple) -> pd.DataFrame:
+def _run(snap: Snapshot, sql: str, params: tuple) -> tuple[pd.DataFrame, int]:
+    """The result and its size in bytes (Arrow's, before conversion)."""
     cursor = snap.con.cursor()
     try:
-        return cursor.execute(sql, [list(p) if isinstance(p, tuple) else p for p in params]).df()
+        # Through Arrow: several times faster than .df() for text columns (no Python str per cell).
+        table = cursor.sql(sql, params=[list(p) if isinstance(p, tuple) else p for p in params]).to_arrow_table()
     finally:
         cursor.close()
+    return _frame(table), table.nbytes
 
 
-def fetch(sql: str, params: Sequence = (), path: Path | None = None) -> pd.DataFrame:
+# As DuckDB's .df() does: integers and booleans with gaps become pandas' nullable types (a missing rank stays
+# <NA>, never 8.0 next to NaN); columns without gaps stay numpy.
+_NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+             pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas(date_as_object=False)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if column.null_count and column.type in _NULLABLE:
+            frame[name] = column.to_pandas(types_mapper=_NULLABLE.get)
+    return frame
+
+
+def fetch(sql: str, params: Sequence = (), path: Path | None = None, cache: bool = True) -> pd.DataFrame:
     """Run a query against the pinned (or current) file, cached per file version; returns a copy."""
     snap = _snapshot(path)
     key = (snap.path, snap.version, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
@@ -128,15 +150,17 @@ def fetch(sql: str, params: Sequence = (), path: Path | None = None) -> pd.DataF
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
-            return hit.copy()
-    frame = _run(snap, sql, key[3])
+            return hit[0].copy()
+    frame, size = _run(snap, sql, key[3])
+    if not cache or size > CACHE_ITEM_BYTES:
+        return frame
     with _CACHE_LOCK:
         newest = max((k[1][1] for k in _CACHE if k[0] == snap.path), default=snap.version[1])
         if snap.version[1] >= newest:  # a newer file (by mtime) makes older entries and their connections garbage
             for stale in [k for k in _CACHE if k[0] == snap.path and k[1] != snap.version]:
                 del _CACHE[stale]
-            _CACHE[key] = frame
-            while len(_CACHE) > CACHE_ENTRIES:
+            _CACHE[key] = (frame, size)
+            while len(_CACHE) > CACHE_ENTRIES or sum(n for _, n in _CACHE.values()) > CACHE_BYTES:
                 _CACHE.popitem(last=False)
     return frame.copy()
 
@@ -160,8 +184,8 @@ def periods(family: str) -> pd.DataFrame:
     return fetch("""
         SELECT DISTINCT k.period, k.data_year, k.edition, k.release_id, k.framework, r.title, r.title_en,
                r.published
-        FROM rankings k JOIN release r USING (release_id)
-        WHERE k.family = ? AND NOT k.is_restated
+        FROM release_summary k JOIN release r USING (release_id)
+        WHERE k.family = ?
         ORDER BY k.data_year""", [family])
 
 
@@ -169,15 +193,14 @@ def indicators(family: str, period: str | None = None, level: str | None = None)
     """Indicators with data in a family (optionally one period and level), in catalogue order."""
     return fetch("""
         SELECT i.code AS indicator, i.name_zh, i.name_en, i.kind, i.parent, i.sort, i.higher_is_better,
-               count(k.adcode) AS n_regions, count(k.rank) AS n_ranked
-        FROM indicator i JOIN rankings k ON k.family = i.family AND k.indicator = i.code
-        WHERE i.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.level = ?)
-              AND k.scope = 'national' AND NOT k.is_restated
+               sum(k.n_regions)::BIGINT AS n_regions, sum(k.n_ranked)::BIGINT AS n_ranked
+        FROM indicator i JOIN release_summary k ON k.family = i.family AND k.indicator = i.code
+        WHERE i.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.level = ?) AND k.scope = 'national'
         GROUP BY ALL ORDER BY i.sort""", [family, period, period, level, level])
 
 
 def levels(family: str) -> list[str]:
-    frame = fetch("SELECT DISTINCT level FROM rankings WHERE family = ? ORDER BY level", [family])
+    frame = fetch("SELECT DISTINCT level FROM release_summary WHERE family = ? ORDER BY level", [family])
     return [lv for lv in LEVELS if lv in set(frame["level"])]
 
 
@@ -191,9 +214,9 @@ def regions(level: str | None = None) -> pd.DataFrame:
 def regions_with_data(family: str, level: str) -> pd.DataFrame:
     """Regions the family has any observation for, at this level (for pickers)."""
     return fetch("""
-        SELECT g.adcode, g.name_zh, g.short_zh, g.name_en, g.is_west FROM region g
-        WHERE g.level = ? AND EXISTS (SELECT 1 FROM observation o JOIN release r USING (release_id)
-                                      WHERE r.family = ? AND o.adcode = g.adcode AND o.level = g.level)
+        SELECT g.adcode, g.name_zh, g.short_zh, g.name_en, g.is_west
+        FROM region_coverage c JOIN region g USING (adcode, level)
+        WHERE c.level = ? AND c.family = ?
         ORDER BY g.adcode""", [level, family])
 
 
@@ -231,8 +254,7 @@ def ranking(family: str, period: str, indicator: str, level: str, region: str = 
     return fetch(f"""
         WITH hist AS (
             SELECT adcode, list(rank ORDER BY data_year) AS history, list(period ORDER BY data_year) AS history_periods
-            FROM rank_changes WHERE family = ? AND level = ?
-              AND concept = (SELECT concept FROM rankings WHERE family = ? AND period = ? AND indicator = ? LIMIT 1)
+            FROM rank_changes_data WHERE family = ? AND level = ? AND concept = ?
             GROUP BY adcode)
         SELECT k.rank, k.region_zh, k.region_short_zh, k.region_en, k.adcode, k.province_zh, k.province_en,
                k.economic_region, k.is_west, k.value, c.previous_rank, c.previous_period, c.rank_change,
@@ -240,14 +262,21 @@ def ranking(family: str, period: str, indicator: str, level: str, region: str = 
                k.source_url, k.source_ref, k.indicator, k.indicator_zh, k.indicator_en, k.period, k.data_year,
                k.edition, k.release_id
         FROM rankings k
-        LEFT JOIN rank_changes c ON c.family = k.family AND c.level = k.level AND c.adcode = k.adcode
+        LEFT JOIN rank_changes_data c ON c.family = k.family AND c.level = k.level AND c.adcode = k.adcode
              AND c.period = k.period AND c.indicator = k.indicator
         LEFT JOIN hist h ON h.adcode = k.adcode
         WHERE k.family = ? AND k.period = ? AND k.indicator = ? AND k.level = ? AND k.scope = 'national'
               AND NOT k.is_restated {_FILTER}
         ORDER BY k.rank NULLS LAST, k.value DESC NULLS LAST, k.adcode""",
-                 [family, level, family, period, indicator, family, period, indicator, level,
+                 [family, level, period_concept(family, period, indicator), family, period, indicator, level,
                   *_filter_params(region, province, adcodes)])
+
+
+def period_concept(family: str, period: str, indicator: str) -> str:
+    """The concept an indicator stands for in one period (renamed indicators share one)."""
+    frame = fetch("SELECT ri.concept FROM release_summary s JOIN release_indicator ri USING (release_id, indicator) "
+                  "WHERE s.family = ? AND s.period = ? AND s.indicator = ? LIMIT 1", [family, period, indicator])
+    return frame["concept"].iloc[0] if len(frame) else indicator
 
 
 def concept_of(family: str, indicator: str) -> str:
@@ -321,72 +350,69 @@ def subindicator_ranks(family: str, period: str, level: str, kinds: Sequence[str
     """Ranks (and values) of every sub-indicator of the given kinds in one period, one row per region × indicator."""
     return fetch(f"""
         SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.province_zh, k.is_west, k.economic_region,
-               k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_parent, i.sort,
-               k.rank, k.value, k.basis, k.source_url,
-               (SELECT t.rank FROM rankings t WHERE t.family = k.family AND t.period = k.period AND t.level = k.level
-                 AND t.adcode = k.adcode AND t.indicator_kind = 'total' AND t.scope = 'national'
-                 AND NOT t.is_restated LIMIT 1) AS total_rank
-        FROM rankings k JOIN indicator i ON i.family = k.family AND i.code = k.indicator
+               k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_parent,
+               k.indicator_sort AS sort, k.rank, k.value, k.basis, k.source_url, k.total_rank
+        FROM rankings k
         WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
               AND list_contains(?::VARCHAR[], k.indicator_kind) {_FILTER}
-        ORDER BY i.sort, k.rank NULLS LAST""",
+        ORDER BY k.indicator_sort, k.rank NULLS LAST""",
                  [family, period, level, list(kinds), *_filter_params(region, province, adcodes)])
 
 
 def region_rows(family: str, adcode: str, level: str) -> pd.DataFrame:
     """Everything the family published about one region, with ranks within its province and the west
-    computed among the regions ranked nationally in the same ranking."""
+    (precomputed at publish time among the regions ranked nationally in the same ranking)."""
     return fetch("""
-        WITH nat AS (
-            SELECT period, indicator, adcode, province_adcode, is_west, rank FROM rankings
-            WHERE family = ? AND level = ? AND scope = 'national' AND NOT is_restated AND rank IS NOT NULL),
-        within AS (
-            SELECT period, indicator, adcode,
-                   rank() OVER (PARTITION BY period, indicator, province_adcode ORDER BY rank) AS province_rank,
-                   count(*) OVER (PARTITION BY period, indicator, province_adcode) AS province_ranked,
-                   rank() OVER (PARTITION BY period, indicator, is_west ORDER BY rank) AS group_rank,
-                   count(*) OVER (PARTITION BY period, indicator, is_west) AS group_ranked,
-                   count(*) OVER (PARTITION BY period, indicator) AS ranked
-            FROM nat)
         SELECT k.period, k.data_year, k.edition, k.framework, k.indicator, k.indicator_zh, k.indicator_en,
-               k.indicator_kind, k.concept, k.concept_zh, k.concept_en, i.sort, k.scope, k.rank, k.value,
-               k.rank_source, k.basis, k.basis_note,
-               k.source_url, k.is_restated, k.is_west, w.province_rank, w.province_ranked,
-               CASE WHEN k.is_west THEN w.group_rank END AS west_rank,
-               CASE WHEN k.is_west THEN w.group_ranked END AS west_ranked, w.ranked
+               k.indicator_kind, k.concept, k.concept_zh, k.concept_en, k.indicator_sort AS sort, k.scope, k.rank,
+               k.value, k.rank_source, k.basis, k.basis_note, k.source_url, k.is_restated, k.is_west,
+               k.province_rank, k.province_ranked, k.west_rank, k.west_ranked, k.ranked
         FROM rankings k
-        JOIN indicator i ON i.family = k.family AND i.code = k.indicator
-        LEFT JOIN within w ON w.period = k.period AND w.indicator = k.indicator AND w.adcode = k.adcode
-             AND k.scope = 'national' AND NOT k.is_restated
         WHERE k.family = ? AND k.adcode = ? AND k.level = ?
-        ORDER BY k.data_year, i.sort, k.scope""", [family, level, family, adcode, level])
+        ORDER BY k.data_year, k.indicator_sort, k.scope""", [family, adcode, level])
 
 
 def compare(family: str, period: str, level: str, adcodes: Sequence[str]) -> pd.DataFrame:
     """Every indicator of one period for the chosen regions (national scope)."""
     return fetch("""
         SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.is_west, k.indicator, k.indicator_zh,
-               k.indicator_en, k.indicator_kind, i.sort, k.rank, k.value, k.basis, k.source_url
-        FROM rankings k JOIN indicator i ON i.family = k.family AND i.code = k.indicator
+               k.indicator_en, k.indicator_kind, k.indicator_sort AS sort, k.rank, k.value, k.basis, k.source_url
+        FROM rankings k
         WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
               AND list_contains(?::VARCHAR[], k.adcode)
-        ORDER BY i.sort, k.rank NULLS LAST""", [family, period, level, list(adcodes)])
+        ORDER BY k.indicator_sort, k.rank NULLS LAST""", [family, period, level, list(adcodes)])
+
+
+_EXTRACT_WHERE = f"""
+        WHERE k.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.indicator = ?)
+              AND (? IS NULL OR k.level = ?) {_FILTER}"""
+
+
+def _extract_params(family: str, period: str | None, indicator: str | None, level: str | None, region: str,
+                    province: str | None, adcodes: Sequence[str]) -> list:
+    return [family, period, period, indicator, indicator, level, level, *_filter_params(region, province, adcodes)]
 
 
 def extract(family: str, period: str | None = None, indicator: str | None = None, level: str | None = None,
             region: str = "all", province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
-    """The public view's rows for downloads: the whole family, or filtered like the explorer."""
+    """The public view's rows for downloads: the whole family, or filtered like the explorer. Not cached (it
+    runs when a download is clicked, and a whole family can be millions of rows)."""
     return fetch(f"""
         SELECT k.family, k.edition, k.data_year, k.period, k.adcode, k.region_zh, k.region_en, k.level,
                k.province_zh, k.province_en, k.economic_region, k.is_west, k.indicator, k.indicator_zh,
                k.indicator_en, k.concept, k.value, k.rank, k.rank_source, k.scope, k.basis, k.basis_note,
                k.source_url, k.source_ref, k.is_restated
-        FROM rankings k
-        WHERE k.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.indicator = ?)
-              AND (? IS NULL OR k.level = ?) {_FILTER}
+        FROM rankings k {_EXTRACT_WHERE}
         ORDER BY k.data_year, k.indicator, k.level, k.scope, k.rank NULLS LAST, k.adcode""",
-                 [family, period, period, indicator, indicator, level, level,
-                  *_filter_params(region, province, adcodes)])
+                 _extract_params(family, period, indicator, level, region, province, adcodes), cache=False)
+
+
+def extract_count(family: str, period: str | None = None, indicator: str | None = None, level: str | None = None,
+                  region: str = "all", province: str | None = None, adcodes: Sequence[str] = ()) -> int:
+    """How many rows `extract` would return with the same arguments."""
+    frame = fetch(f"SELECT count(*) AS n FROM rankings k {_EXTRACT_WHERE}",
+                  _extract_params(family, period, indicator, level, region, province, adcodes))
+    return int(frame["n"].iloc[0])
 
 
 # ---------------------------------------------------------------- provenance

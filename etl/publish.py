@@ -21,7 +21,9 @@ import pandas as pd
 SQL_DIR = Path(__file__).parent
 TMP_MARK = ".tmp-"
 REQUIRED_TABLES = ("region", "region_alias", "family", "release", "indicator", "concept", "release_indicator",
-                   "observation", "rank_changes_data", "etl_run", "warehouse_info")
+                   "observation", "rankings_data", "rank_changes_data", "release_summary",
+                   "region_coverage", "etl_run",
+                   "warehouse_info")
 
 
 class LockBusy(RuntimeError):

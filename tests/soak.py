@@ -4,7 +4,8 @@
     python -m tests.soak etl [--crash-at POINT] [--hold SECONDS] -- ETL ARGS
 
 `make soak` runs the first (SOAK_KILLS, default 40 random SIGKILLs split between `etl build` and `etl add`;
-PROPERTY_EXAMPLES, default 300 mutated reports) and prints the measured numbers the tests record under
+PROPERTY_EXAMPLES, default 300 mutated reports; SOAK_SESSIONS × SOAK_REPUBLISHES, default 20 browser sessions
+while the ETL republishes 10 times) and prints the measured numbers the tests record under
 test-artifacts/reliability/. CI may run it reduced: `make soak SOAK_KILLS=8 PROPERTY_EXAMPLES=60`.
 
 The second form runs `python -m etl ETL ARGS` in this process after patching one step of the ETL so that the
@@ -34,6 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-artifacts" / "reliability"
 POINTS = ("lock", "staged", "backup", "swapped", "write", "before_rename", "after_rename")
+
+
+def record(name: str, data: dict) -> None:
+    """Keep a measured figure for RELIABILITY.md (printed at the end of the soak)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _die() -> None:
@@ -112,14 +119,15 @@ def run_etl(argv: list[str]) -> int:
 
 
 def soak() -> int:
-    env = {**os.environ, "SOAK_KILLS": os.environ.get("SOAK_KILLS", "40"),
-           "PROPERTY_EXAMPLES": os.environ.get("PROPERTY_EXAMPLES", "300")}
-    print(f"soak: SOAK_KILLS={env['SOAK_KILLS']} PROPERTY_EXAMPLES={env['PROPERTY_EXAMPLES']}", flush=True)
+    sizes = {"SOAK_KILLS": "40", "PROPERTY_EXAMPLES": "300", "SOAK_SESSIONS": "20", "SOAK_REPUBLISHES": "10"}
+    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in sizes.items()}}
+    print("soak: " + " ".join(f"{k}={env[k]}" for k in sizes), flush=True)
     for old in RESULTS.glob("*.json"):
         old.unlink()
     start = time.perf_counter()
     code = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rxs",
-                            "tests/test_crash.py", "tests/test_properties.py"], cwd=ROOT, env=env)
+                            "tests/test_crash.py", "tests/test_properties.py",
+                            "tests/browser/test_concurrent_readers.py"], cwd=ROOT, env=env)
     print(f"\nsoak finished in {time.perf_counter() - start:.0f} s, exit {code}; measured:")
     for path in sorted(RESULTS.glob("*.json")):
         print(f"  {path.stem}: {json.dumps(json.loads(path.read_text()), ensure_ascii=False)}")

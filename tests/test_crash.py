@@ -19,7 +19,6 @@ Numbers measured go to test-artifacts/reliability/*.json (printed by `make soak`
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import queue
 import random
@@ -40,7 +39,7 @@ from etl.__main__ import main
 from etl.paths import PROJECT_ROOT
 from etl.publish import integrity_problems
 from tests.conftest import EXAMPLES, copy_raw, quiet
-from tests.soak import RESULTS
+from tests.soak import record
 
 KILLS = int(os.environ.get("SOAK_KILLS", "6"))
 SEED = int(os.environ.get("SOAK_SEED", "20190521"))
@@ -177,11 +176,6 @@ class Run:
     @property
     def err(self) -> str:
         return "".join(self.stderr)
-
-
-def record(name: str, data: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 # --- the known outcomes -------------------------------------------------------------------------------------

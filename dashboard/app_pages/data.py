@@ -1,8 +1,10 @@
 """Data and sources: releases with provenance and citations, the methodology note, ETL runs, downloads."""
 
+from functools import partial
+
 import streamlit as st
 
-from dashboard import admin, downloads, filters, tables
+from dashboard import admin, downloads, exports, filters, tables
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -14,18 +16,18 @@ st.subheader(t("methodology", lang))
 st.markdown(t("methodology_text", lang))
 
 left, right = st.columns(2)
-with left:
-    st.markdown(f"**{t('download_filtered', lang)}**")
-    filtered = q.extract(f.family, f.period, f.indicator, f.level, f.region, f.province, f.cities)
-    downloads.table_downloads(filtered, tables.about(f, lang, t("download_filtered", lang)),
-                              tables.base_name(f, "data"), lang, key="filtered")
-    st.caption(t("rows_count", lang, n=f"{len(filtered):,}"))
-with right:
-    st.markdown(f"**{t('download_all', lang)}**")
-    everything = q.extract(f.family)
-    downloads.table_downloads(everything, tables.about(f, lang, t("download_all", lang)), f"{f.family}_all_data",
-                              lang, key="all")
-    st.caption(t("rows_count", lang, n=f"{len(everything):,}"))
+scopes = {"filtered": (f.period, f.indicator, f.level, f.region, f.province, f.cities), "all": ()}
+for column, (which, args) in zip((left, right), scopes.items(), strict=True):
+    with column:
+        st.markdown(f"**{t(f'download_{which}', lang)}**")
+        rows = q.extract_count(f.family, *args)
+        # Files are read and written only on click; an XLSX sheet holds ~1 M rows, so bigger tables are CSV only.
+        formats = ("csv", "xlsx") if rows <= exports.XLSX_MAX_ROWS else ("csv",)
+        downloads.table_downloads(partial(q.extract, f.family, *args),
+                                  tables.about(f, lang, t(f"download_{which}", lang)),
+                                  tables.base_name(f, "data") if which == "filtered" else f"{f.family}_all_data",
+                                  lang, key=which, formats=formats)
+        st.caption(t("rows_count", lang, n=f"{rows:,}"))
 
 st.subheader(t("releases", lang))
 releases = q.releases()

@@ -12,8 +12,8 @@ meta = tables.ranking_meta(f)
 st.title(t("subindices_title", lang))
 st.caption(meta["period_label"])
 
-kinds = [k for k in ("sub_index", "sub_industry", "component")
-         if not q.subindicator_ranks(f.family, f.period, f.level, [k]).dropna(subset=["rank"]).empty]
+ranked = q.indicators(f.family, f.period, f.level)
+kinds = [k for k in ("sub_index", "sub_industry", "component") if ranked[ranked["kind"] == k]["n_ranked"].sum() > 0]
 if not kinds:
     st.warning(t("no_rows", lang))
     st.stop()

@@ -15,6 +15,7 @@ import pytest
 from etl import commands
 from tests.browser.conftest import StreamlitServer
 from tests.conftest import EXAMPLES, copy_raw, quiet
+from tests.soak import record
 
 SESSIONS = int(os.environ.get("SOAK_SESSIONS", "4"))
 REPUBLISHES = int(os.environ.get("SOAK_REPUBLISHES", "3"))
@@ -64,6 +65,7 @@ def test_sessions_see_old_or_new_never_a_mix_and_pick_up_new_releases(browse, li
             errors.append(error)
 
     etl = threading.Thread(target=republish)
+    started = time.perf_counter()
     etl.start()
     seen: list[tuple[int, int]] = []
     while etl.is_alive():
@@ -81,3 +83,7 @@ def test_sessions_see_old_or_new_never_a_mix_and_pick_up_new_releases(browse, li
         assert view_state(browse, page) == NEW
     assert seen, "the sessions did not rerun while the ETL published"
     browse.assert_offline()
+    record("concurrent_readers", {"sessions": SESSIONS, "republishes": REPUBLISHES + 1, "views_checked": len(seen),
+                                  "old_views": seen.count(OLD), "new_views": seen.count(NEW), "mixed_views": 0,
+                                  "errors": 0, "sessions_on_new_release_at_end": SESSIONS,
+                                  "seconds": round(time.perf_counter() - started, 1)})
