@@ -71,6 +71,11 @@ def ranking_bar(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "") 
     return fig
 
 
+def rank_axis(worst: float, lang: str, span: list[float]) -> dict:
+    """A rank axis, best on top: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2)."""
+    return dict(range=span, title=t("rank_axis", lang), tickformat="d", dtick=1 if worst <= 12 else None)
+
+
 def rank_label(rank: object, lang: str) -> str:
     return ordinal(None if pd.isna(rank) else int(rank), lang)
 
@@ -237,7 +242,7 @@ def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, tit
     worst = float(frame[["rank", "peer_rank"]].max().max()) if len(frame) else 1.0
     fig.update_layout(title=title, height=max(300, 60 * len(frame) + 140), legend=dict(orientation="h", y=-0.2),
                       yaxis=dict(autorange="reversed", title=None),
-                      xaxis=dict(range=[worst * 1.08 + 1, 0.5], title=t("rank_axis", lang), tickformat="d"),
+                      xaxis=rank_axis(worst, lang, [worst * 1.08 + 1, 0.5]),
                       meta={"alt": t("alt_profile", lang, title=title, city=city, peers=peer_label)})
     return fig
 
@@ -261,7 +266,7 @@ def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | 
     n_ind = data["ind"].nunique()
     fig.update_layout(title=title, scattermode="group", height=460, margin=dict(r=60),
                       xaxis=dict(range=[-0.5, n_ind - 0.2], tickangle=-30 if n_ind > 6 else 0),
-                      yaxis=dict(range=[worst * 1.05 + 0.8, 0.2], title=t("rank_axis", lang), tickformat="d"),
+                      yaxis=rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]),
                       legend=dict(orientation="h", y=-0.25),
                       meta={"alt": t("alt_compare", lang, title=title, n=data["name"].nunique())})
     return fig
@@ -286,7 +291,7 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
     _framework_marks(fig, periods[periods["period"].isin(data["period"])], categories, lang)
     worst = float(data["rank"].max()) if len(data) else 1.0
     fig.update_layout(title=title, height=440, margin=dict(r=60),
-                      yaxis=dict(range=[worst * 1.05 + 0.8, 0.2], title=t("rank_axis", lang), tickformat="d"),
+                      yaxis=rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]),
                       xaxis=dict(type="category", categoryorder="array", categoryarray=categories,
                                  tickangle=-45 if len(categories) > 8 else 0),
                       legend=dict(orientation="h", y=-0.25),
