@@ -253,9 +253,8 @@ def ranking(family: str, period: str, indicator: str, level: str, region: str = 
     rank history (for sparklines). Rows are ordered by rank; unranked (value-only) rows last."""
     return fetch(f"""
         WITH hist AS (
-            SELECT adcode, list(rank ORDER BY data_year) AS history, list(period ORDER BY data_year) AS history_periods
-            FROM rank_changes_data WHERE family = ? AND level = ? AND concept = ?
-            GROUP BY adcode)
+            SELECT adcode, history, history_periods FROM rank_history_data
+            WHERE family = ? AND level = ? AND concept = ?)
         SELECT k.rank, k.region_zh, k.region_short_zh, k.region_en, k.adcode, k.province_zh, k.province_en,
                k.economic_region, k.is_west, k.value, c.previous_rank, c.previous_period, c.rank_change,
                c.framework_changed, h.history, h.history_periods, k.basis, k.basis_note, k.rank_source,
@@ -318,14 +317,15 @@ def period_changes(family: str, period: str, indicator: str, level: str, region:
                    province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """Rank changes into `period` for the indicator's concept (climbers first)."""
     return fetch(f"""
-        SELECT c.adcode, k.region_zh, k.region_short_zh, k.region_en, k.province_zh, k.is_west, k.economic_region,
+        SELECT c.adcode, k.name_zh AS region_zh, k.short_zh AS region_short_zh, k.name_en AS region_en,
+               k.province_zh, k.is_west, k.economic_region,
                c.rank, c.previous_rank, c.rank_change, c.previous_period, c.framework_changed, c.period
-        FROM rank_changes c
-        JOIN rankings k ON k.family = c.family AND k.level = c.level AND k.adcode = c.adcode
-             AND k.period = c.period AND k.indicator = c.indicator AND k.scope = 'national' AND NOT k.is_restated
+        FROM rank_changes_data c
+        JOIN region k ON k.adcode = c.adcode AND k.level = c.level
         WHERE c.family = ? AND c.period = ? AND c.level = ? AND c.concept = ? {_FILTER}
         ORDER BY c.rank_change DESC NULLS LAST, c.rank""",
-                 [family, period, level, concept_of(family, indicator), *_filter_params(region, province, adcodes)])
+                 [family, period, level, period_concept(family, period, indicator),
+                  *_filter_params(region, province, adcodes)])
 
 
 def slope(family: str, indicator: str, level: str, start: str, end: str, region: str = "all",

@@ -21,7 +21,7 @@ import pandas as pd
 SQL_DIR = Path(__file__).parent
 TMP_MARK = ".tmp-"
 REQUIRED_TABLES = ("region", "region_alias", "family", "release", "indicator", "concept", "release_indicator",
-                   "observation", "rankings_data", "rank_changes_data", "release_summary",
+                   "observation", "rankings_data", "rank_changes_data", "rank_history_data", "release_summary",
                    "region_coverage", "etl_run",
                    "warehouse_info")
 

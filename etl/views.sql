@@ -73,6 +73,12 @@ LEFT JOIN ranked p ON p.family = r.family AND p.concept = r.concept AND p.level 
      AND p.adcode = r.adcode AND p.period = s.previous_period
 ORDER BY r.family, r.concept, r.level, r.data_year, r.adcode;
 
+-- rank_history_data: per region and concept, its national ranks in period order (the rankings' sparklines).
+CREATE TABLE rank_history_data AS
+SELECT family, concept, level, adcode, list(rank ORDER BY data_year) AS history,
+       list(period ORDER BY data_year) AS history_periods
+FROM rank_changes_data GROUP BY ALL ORDER BY family, concept, level, adcode;
+
 CREATE VIEW rank_changes AS
 SELECT c.*, g.name_zh AS region_zh, g.name_en AS region_en
 FROM rank_changes_data c JOIN region g ON g.adcode = c.adcode AND g.level = c.level;
