@@ -19,18 +19,15 @@ import contextlib
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import BENCH_DIR, PROJECT_ROOT, child_env, log, summary, write_json
+from tests.browser.server import StreamlitServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -92,65 +89,6 @@ IDLE = """
 
 SESSION_PAGES = ["/", "/rankings", "/trends", "/subindices", "/city", "/compare", "/map", "/data",
                  "/rankings?lang=en", "/trends?lang=en", "/overview?lang=en", "/map?lang=en"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@dataclass
-class Server:
-    """`streamlit run <script>` on a free loopback port, in its own process group (started and ended by us)."""
-
-    script: str
-    env: dict[str, str]
-    log_path: Path
-    url: str = ""
-    process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(port),
-                   "--server.address", "127.0.0.1", "--server.headless", "true",
-                   "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-                   "--browser.gatherUsageStats", "false"]
-        with open(self.log_path, "ab") as sink:
-            self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=sink,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline and self.process.poll() is None:
-            if _healthy(self.url):
-                return
-            time.sleep(0.25)
-        tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-        self.stop()
-        raise RuntimeError(f"streamlit {self.script} did not start:\n{tail}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        pid = self.process.pid
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # our own group: e.g. kaleido's Chromium
-            os.killpg(pid, signal.SIGTERM)
-        self.process = None
 
 
 # ---------------------------------------------------------------- memory
@@ -347,7 +285,7 @@ def map_payload(browser: Browser, url: str) -> dict[str, Any]:
             "ws_frames": len(frames), "static": static, "static_total": sum(static.values())}
 
 
-def memory(browser: Browser, server: Server, base_url: str, sessions: int, paths: list[str]) -> dict[str, Any]:
+def memory(browser: Browser, server: StreamlitServer, base_url: str, sessions: int, paths: list[str]) -> dict[str, Any]:
     """Server RSS with `sessions` concurrent browser sessions, each on another page of `paths`."""
     pid = server.process.pid
     idle_own, idle_kids = _rss(pid)
@@ -406,9 +344,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     logs = args.out.parent
     figures = set(args.figures.split(","))
     results: dict[str, Any] = {"app": {}, "baseline": {}}
-    app = Server("dashboard/app.py", env, logs / f"{args.out.stem}-streamlit-app.log")
-    base = None if args.no_baseline_app else Server(str((BENCH_DIR / "baseline_app.py").relative_to(PROJECT_ROOT)),
-                                                    child_env(), logs / f"{args.out.stem}-streamlit-baseline.log")
+    app = StreamlitServer(logs / f"{args.out.stem}-streamlit-app.log", env=env, start_timeout=START_TIMEOUT)
+    baseline_app = str((BENCH_DIR / "baseline_app.py").relative_to(PROJECT_ROOT))
+    base = None if args.no_baseline_app else StreamlitServer(
+        logs / f"{args.out.stem}-streamlit-baseline.log", baseline_app, child_env(), START_TIMEOUT)
     servers = [("app", app, "/rankings?lang=en", dashboard_regions(), SESSION_PAGES)]
     if base:
         servers.append(("baseline", base, "/", ["East", "Central", "West", "Northeast", "All"], ["/"]))

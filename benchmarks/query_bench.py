@@ -87,8 +87,10 @@ def choose_params(q: Any, family: str, level: str) -> dict[str, Any]:
 
 
 def query_functions(q: Any, p: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    """Each figure's calls on `q`: dashboard.queries, or the pandas baseline (same method names; it has no
+    sidebar figure)."""
     fam, per, ind, lvl = p["family"], p["period"], p["indicator"], p["level"]
-    return {
+    calls = {
         "ranking": lambda: q.ranking(fam, per, ind, lvl),
         "rank_history_10": lambda: q.rank_history(fam, ind, lvl, p["adcodes"]),
         "subindicator_heatmap": lambda: q.subindicator_ranks(fam, per, lvl, ["sub_industry"]),
@@ -98,6 +100,7 @@ def query_functions(q: Any, p: dict[str, Any]) -> dict[str, Callable[[], Any]]:
         "sidebar": lambda: (q.families(), q.levels(fam), q.periods(fam), q.indicators(fam, per, lvl),
                             q.regions(lvl), q.regions("province")),
     }
+    return calls if hasattr(q, "families") else {k: v for k, v in calls.items() if k != "sidebar"}
 
 
 # ---------------------------------------------------------------- the pandas baseline
@@ -219,18 +222,6 @@ class PandasDashboard:
         return out.sort_values(["rank_change", "rank"], ascending=[False, True], na_position="last")
 
 
-def pandas_functions(pdb: PandasDashboard, p: dict[str, Any]) -> dict[str, Callable[[], Any]]:
-    fam, per, ind, lvl = p["family"], p["period"], p["indicator"], p["level"]
-    return {
-        "ranking": lambda: pdb.ranking(fam, per, ind, lvl),
-        "rank_history_10": lambda: pdb.rank_history(fam, ind, lvl, p["adcodes"]),
-        "subindicator_heatmap": lambda: pdb.subindicator_ranks(fam, per, lvl, ["sub_industry"]),
-        "region_profile": lambda: pdb.region_rows(fam, p["adcode"], lvl),
-        "map_values": lambda: pdb.map_values(fam, per, ind, lvl),
-        "overview": lambda: (pdb.ranking(fam, per, ind, lvl), pdb.period_changes(fam, per, ind, lvl)),
-    }
-
-
 # ---------------------------------------------------------------- profiles
 
 
@@ -332,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         result["baseline_load_seconds"] = time.perf_counter() - t0
         result["baseline_rows_in_memory"] = len(frames["rk"])
         pdb = PandasDashboard(frames, params["periods"])
-        for name, fn in pandas_functions(pdb, params).items():
+        for name, fn in query_functions(pdb, params).items():
             fn()
             samples, value = timed(fn, args.reps, args.budget)
             result["figures"][name]["baseline"] = {"description": "pandas on DataFrames in memory", "unit": "ms",

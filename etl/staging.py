@@ -80,19 +80,20 @@ def move_in(staging: Path, raw_dir: Path) -> Path | None:
 
 def recover(raw_dir: Path, warehouse: Path, progress: Callable[[str], None]) -> None:
     """Finish or discard the staging folders of killed `add` runs (call while holding the publish lock)."""
-    if not raw_dir.exists():
-        return
+    leftovers = sorted(raw_dir.glob(STAGING_PREFIX + "*")) if raw_dir.exists() else []
+    if not leftovers:
+        return  # the usual case: no need to open the live warehouse
     published = pub.published_sidecar_hashes(warehouse)
-    for staging in sorted(raw_dir.glob(STAGING_PREFIX + "*")):
+    for staging in leftovers:
         sidecar = _staged_sidecar(staging)
         if sidecar is not None and sha256(sidecar) in published:
             target = move_in(staging, raw_dir)
             progress(f"  recover    finished moving {target.relative_to(raw_dir)} into place (published already)")
         else:
-            backup, target = staging / PREVIOUS, None
-            if sidecar is not None and backup.exists():
-                target = raw_dir / sidecar.parent.relative_to(staging)
-                if not target.exists():
-                    backup.rename(target)
+            # Only if the warehouse was swapped by hand after a kill: never delete a loaded edition moved aside.
+            backup = staging / PREVIOUS
+            target = raw_dir / sidecar.parent.relative_to(staging) if sidecar is not None else None
+            if target is not None and backup.exists() and not target.exists():
+                backup.rename(target)
             shutil.rmtree(staging, ignore_errors=True)
             progress(f"  recover    discarded {staging.name} (an `add` that never published)")

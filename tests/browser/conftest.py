@@ -19,13 +19,8 @@ import contextlib
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from etl.paths import GEO_DIR, PROJECT_ROOT
+from tests.browser.server import StreamlitServer
 
 try:
     from tests.conftest import skip_or_fail
@@ -53,7 +49,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PHONE_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
                "Chrome/140.0.0.0 Mobile Safari/537.36")
-SERVER_START_TIMEOUT = 120  # s; the machine may be busy (2 cores shared with other work)
 WAIT_TIMEOUT = 120_000  # ms for one page to become idle
 MAX_SCREENSHOT_HEIGHT = 16_000  # px
 
@@ -107,85 +102,9 @@ CONTENT_HEIGHT = """
 
 # --- the Streamlit servers ------------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy from the env
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with _DIRECT.open(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@dataclass
-class StreamlitServer:
-    """`streamlit run dashboard/app.py` on a free local port, serving one warehouse."""
-
-    warehouse: Path
-    log_path: Path
-    url: str = ""
-    process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        for _attempt in range(3):  # a port picked as free may be taken before Streamlit binds it
-            port = _free_port()
-            self.url = f"http://127.0.0.1:{port}"
-            env = {**os.environ, "INDEX_WAREHOUSE": str(self.warehouse), "PYTHONUNBUFFERED": "1",
-                   "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-            command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-                       "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                       # others edit the dashboard while we test: a changed file must not prompt a rerun
-                       "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
-            with open(self.log_path, "ab") as log:
-                # own process group: the server and its children (kaleido's Chromium) end with it
-                self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while time.monotonic() < deadline and self.process.poll() is None:
-                if _healthy(self.url):
-                    return
-                time.sleep(0.25)
-            if self.process.poll() is None:
-                self.stop()
-                raise RuntimeError(f"Streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT} s:\n"
-                                   + self.log_tail())
-            if "address already in use" not in self.log_tail().lower():
-                break
-        raise RuntimeError(f"Streamlit exited with code {self.process.returncode}:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        process = self.process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)  # leftovers of our own process group (the image-export browser)
-        self.process = None
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the server's log without the access lines (a traceback is what one wants to see)."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        lines = [line for line in text.splitlines() if not _ACCESS_LINE.search(line)]
-        return "\n".join(lines)[-chars:]
-
-
-_ACCESS_LINE = re.compile(r'" \d{3}$|"WebSocket /_stcore/|connection (open|closed)$')
+def app_server(warehouse: Path, log_path: Path) -> StreamlitServer:
+    """The dashboard serving one warehouse."""
+    return StreamlitServer(log_path, env={**os.environ, "INDEX_WAREHOUSE": str(warehouse)})
 
 
 @pytest.fixture(scope="session")
@@ -199,7 +118,7 @@ def geo_ready() -> Path:
 
 
 def _serve(warehouse: Path, name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    server = StreamlitServer(warehouse, tmp_path_factory.mktemp(f"streamlit_{name}") / "server.log")
+    server = app_server(warehouse, tmp_path_factory.mktemp(f"streamlit_{name}") / "server.log")
     try:
         server.start()
     except RuntimeError as error:

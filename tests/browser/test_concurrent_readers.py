@@ -13,7 +13,7 @@ import time
 import pytest
 
 from etl import commands
-from tests.browser.conftest import StreamlitServer
+from tests.browser.conftest import app_server
 from tests.conftest import EXAMPLES, copy_raw, quiet
 from tests.soak import record
 
@@ -30,7 +30,7 @@ def live(tmp_path, chromium, geo_ready):
     commands.add(EXAMPLES / "new_report_2019_edition.csv", EXAMPLES / "new_report_2019_edition.meta.yml", new_raw,
                  tmp_path / "scratch.duckdb", quiet)
     commands.build(old_raw, warehouse, quiet)
-    server = StreamlitServer(warehouse, tmp_path / "server.log")
+    server = app_server(warehouse, tmp_path / "server.log")
     server.start()
     yield old_raw, new_raw, warehouse, server
     server.stop()
