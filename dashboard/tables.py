@@ -44,6 +44,12 @@ def rebased(family: str) -> bool:
     return q.periods(family)["framework"].nunique() > 1
 
 
+def ranked_kinds(family: str, period: str, level: str) -> list[str]:
+    """The sub-indicator kinds with at least one rank in this period and level, in hierarchy order."""
+    ranked = q.indicators(family, period, level)
+    return [k for k in ("sub_index", "sub_industry", "component") if ranked[ranked["kind"] == k]["n_ranked"].sum()]
+
+
 def sparse(family: str, period: str, level: str) -> bool:
     """Press-compiled data (top-N lists): most regions are 'not published' in a ranking."""
     inds = q.indicators(family, period, level)

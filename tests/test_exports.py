@@ -194,6 +194,11 @@ def test_concurrent_exports_each_get_their_own_image(chromium):
         assert all(pool.map(export, range(12)))
 
 
+def test_a_table_too_long_for_one_sheet_is_refused_with_a_pointer_to_csv():
+    with pytest.raises(ValueError, match="use CSV"):
+        exports.xlsx_bytes(pd.DataFrame({"rank": range(exports.XLSX_MAX_ROWS + 1)}), {"title": "all"})
+
+
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError, match="png"):
         exports.figure_bytes(bar(), "gif")

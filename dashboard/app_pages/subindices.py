@@ -12,8 +12,7 @@ meta = tables.ranking_meta(f)
 st.title(t("subindices_title", lang))
 st.caption(meta["period_label"])
 
-ranked = q.indicators(f.family, f.period, f.level)
-kinds = [k for k in ("sub_index", "sub_industry", "component") if ranked[ranked["kind"] == k]["n_ranked"].sum() > 0]
+kinds = tables.ranked_kinds(f.family, f.period, f.level)
 if not kinds:
     st.warning(t("no_rows", lang))
     st.stop()
