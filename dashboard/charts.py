@@ -95,7 +95,7 @@ def rank_points(frame: pd.DataFrame, axis: str, color: str, lang: str, **marker:
     return {
         axis: where, "text": text,
         f"error_{axis}": dict(type="data", symmetric=False, array=np.zeros(len(where)), arrayminus=reach,
-                              thickness=5, width=0, color=color, visible=bool((~exact).any())),
+                              thickness=4, width=0, color=color, visible=bool((~exact).any())),
         "marker": dict(color=color, symbol=["circle" if e else BAND_SYMBOL[axis] for e in exact],
                        line=dict(color=color if not exact.all() else "white", width=1.5), **marker),
     }
@@ -293,7 +293,7 @@ def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact:
         hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
     fig.update_layout(title=title, height=max(360, 26 * len(rows) + 200), yaxis=dict(autorange="reversed", title=None),
                       xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
-                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10),
+                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=50),
                       meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
                                      size=scale.size)})
     return fig
@@ -326,7 +326,8 @@ def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, tit
         hovertemplate=f"{city} · %{{y}}: %{{text}}<extra></extra>", **rank_points(data, "x", BASE, lang, size=14)))
     worst = pres.worst(data["rank"], data["rank_at_most"], peers["peer_rank"])
     fig.update_layout(title=title, height=max(300, 64 * len(data) + 150), showlegend=True,
-                      legend=dict(orientation="h", y=-0.18, x=0), yaxis=dict(autorange="reversed", title=None),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(t=90, r=30),
+                      yaxis=dict(autorange="reversed", title=None),
                       xaxis=rank_axis(worst, lang, [worst * 1.1 + 1, 0.5]),
                       meta={"alt": t("alt_profile", lang, title=title, city=city, peers=peer_label)})
     return fig
@@ -336,7 +337,9 @@ def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | 
                  compact: bool = False) -> go.Figure:
     """Ranks of 2–6 regions on every indicator of a period: a grouped dot plot, rank 1 on top; bands as ranges."""
     data = frame.assign(name=region_names(frame, lang), ind=localized(frame, lang, "indicator_zh", "indicator_en"))
-    data = data[pres.is_placed(data)]
+    # Indicators where no chosen region has an exact rank hold no positions to compare: they stay in the table.
+    exact = set(data.dropna(subset=["rank"])["indicator"])
+    data = data[pres.is_placed(data) & data["indicator"].isin(exact)]
     order = list(dict.fromkeys(data["adcode"])) if order is None else order
     categories = list(dict.fromkeys(data.sort_values("sort")["ind"]))
     fig = go.Figure()

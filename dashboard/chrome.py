@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import pandas as pd
 import streamlit as st
 
-from dashboard import exports
+from dashboard import charts, downloads, exports
 from dashboard import queries as q
 from dashboard.context import View
 from dashboard.i18n import t
@@ -23,6 +23,23 @@ def header(view: View, title: str, caption: str | None = None) -> None:
         st.caption(caption)
     for note in view.caveats:
         st.info(note, icon=":material/info:")
+
+
+def is_phone() -> bool:
+    """Narrow screens get compact charts (the server only knows the browser's user agent)."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def chart(view: View, fig, key: str, base: str, attribution: exports.Attribution, notes: Iterable[str] = (),
+          **options) -> None:
+    """A chart as every page shows it: the figure (no toolbar on a phone: it would cover the chart), its one-line
+    description, notes on reading it, its sources, and PNG/SVG downloads that carry those sources."""
+    config = {**charts.PLOTLY_CONFIG, "displayModeBar": not is_phone()}
+    st.plotly_chart(fig, config=config, key=key, **options)
+    st.caption(fig.layout.meta["alt"])
+    for note in notes:
+        st.caption(note)
+    downloads.figure_downloads(fig, base, view.lang, key=key, attribution=attribution)
 
 
 def view_url() -> str:

@@ -140,11 +140,6 @@ def _write_url(filters: Filters, regs) -> None:
             del st.query_params[name]
 
 
-def is_phone() -> bool:
-    """Narrow screens get compact charts (the server only knows the browser's user agent)."""
-    return "Mobi" in (st.context.headers.get("User-Agent") or "")
-
-
 def current() -> context.View:
     """The view chosen in the sidebar during this run (pages call this)."""
     return st.session_state[STATE_KEY]

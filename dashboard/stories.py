@@ -65,6 +65,7 @@ def all_round_stories(subs: pd.DataFrame, lang: str, period: str, catalogue: dic
         n, leaders = views.all_round(frame, lang, ALL_ROUND_TOP) if len(frame) else (0, [])
         if n >= 2:
             key = "story_all_round" if n >= catalogue.get(kind, n) else "story_all_round_published"
-            out += [t(key, lang, city=city, count=pres.count_text(n, lang), kind=t(f"kind_{kind}", lang),
+            name = t(f"kind_{kind}", lang)  # "Sub-industries" is a heading; mid-sentence it is lower case
+            out += [t(key, lang, city=city, count=pres.count_text(n, lang), kind=name if lang == "zh" else name.lower(),
                       top=ALL_ROUND_TOP, period=period) for city in leaders]
     return out

@@ -45,7 +45,7 @@ own = views.own_figures(rows)
 main = own[own["indicator_kind"].isin(["total", "sub_index"])]
 held = q.ranking_periods(f.family, f.level)
 mark = latest["period"] if latest is not None else f.period
-compact = filters.is_phone()
+compact = chrome.is_phone()
 charts_to_draw = [("rank", t("city_history_title", lang, city=name))]
 if pres.values_comparable(v.family, main):
     charts_to_draw.append(("value", t("city_values_title", lang, city=name)))
@@ -58,12 +58,8 @@ for slot, (measure, title) in zip(slots, charts_to_draw, strict=True):
     with slot:
         fig = charts.history_chart(lines, v.periods, lang, title, measure, held if measure == "rank" else None,
                                    mark, compact)
-        st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key=f"city_{measure}_history")
-        st.caption(fig.layout.meta["alt"])
-        downloads.figure_downloads(fig, f"{f.family}_{f.level}_{city}_{measure}_history", lang,
-                                   key=f"city_{measure}_history",
-                                   attribution=chrome.attribution(v, title, lines["release_id"], lines["rank_source"],
-                                                                  filtered=False))
+        chrome.chart(v, fig, f"city_{measure}_history", f"{f.family}_{f.level}_{city}_{measure}_history",
+                     chrome.attribution(v, title, lines["release_id"], lines["rank_source"], filtered=False))
 
 st.subheader(t("city_table", lang))
 measures = ["rank", "value"] if own["value"].notna().any() else ["rank"]

@@ -19,13 +19,12 @@ if data.empty:
     st.warning(t("no_rows", lang))
     st.stop()
 title = t("compare_chart_title", lang, period=v.period_label())
-fig = charts.compare_dots(data, lang, title, chosen, compact=filters.is_phone())
-st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="compare")
-st.caption(fig.layout.meta["alt"])
-if v.sparse:
-    st.caption(t("sparse_note", lang))
+fig = charts.compare_dots(data, lang, title, chosen, compact=chrome.is_phone())
 source = chrome.attribution(v, title, data["release_id"], data["rank_source"], filtered=False)
-downloads.figure_downloads(fig, v.base_name("compare"), lang, key="compare", attribution=source)
+notes = [t("sparse_note", lang)] if v.sparse else []
+unranked = data.groupby("indicator")["rank"].count()
+notes += [t("compare_bands_in_table", lang)] if (unranked == 0).any() else []
+chrome.chart(v, fig, "compare", v.base_name("compare"), source, notes)
 grid = views.compare_table(data, chosen, lang)
 columns.table(grid, lang)
 downloads.table_downloads(columns.exportable(grid, lang), source, v.base_name("compare"), lang, key="compare_t")

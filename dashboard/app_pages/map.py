@@ -3,7 +3,7 @@ A sparse city ranking (top-N lists) is drawn as numbered markers with the list b
 
 import streamlit as st
 
-from dashboard import charts, chrome, columns, controls, downloads, filters, maps, views
+from dashboard import chrome, columns, controls, downloads, filters, maps, views
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -32,13 +32,15 @@ try:
 except maps.GeoMissing:
     st.error(t("map_no_geo", lang))
     st.stop()
-phone = filters.is_phone()
+phone = chrome.is_phone()
 listed = views.placed(data[data["published"]]) if markers else None
 slots = st.columns([3, 1]) if listed is not None and not phone else [st.container(), st.container()]
+source = chrome.attribution(v, v.title, data.loc[data["published"], "release_id"], data["rank_source"],
+                            filtered=False)
+base = v.base_name("map")
 with slots[0]:
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="map_chart", alt=fig.layout.meta["alt"],
-                    height=PHONE_HEIGHT if phone else "content")
-    st.caption(fig.layout.meta["alt"])
+    chrome.chart(v, fig, "map_chart", base, source, alt=fig.layout.meta["alt"],
+                 height=PHONE_HEIGHT if phone else "content")
 if listed is not None:
     with slots[1]:
         st.markdown(f"**{t('map_list', lang)}**")
@@ -47,9 +49,5 @@ missing = maps.unmapped_names(data, f.level, lang)
 if missing:
     st.caption(t("map_unmapped", lang, names=("、" if lang == "zh" else ", ").join(missing)))
 
-source = chrome.attribution(v, v.title, data.loc[data["published"], "release_id"], data["rank_source"],
-                            filtered=False)
-base = v.base_name("map")
-downloads.figure_downloads(fig, base, lang, key="map", attribution=source)
 downloads.table_downloads(columns.exportable(maps.map_table(data, f.level, lang), lang), source, base, lang,
                           key="map_table")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, chrome, downloads, filters, stories, views
+from dashboard import charts, chrome, filters, stories, views
 from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import localized, t
@@ -46,7 +46,5 @@ elif len(changes) and changes["framework_changed"].fillna(False).any():
 top = views.placed(ranking).head(10)
 if not top.empty:
     fig = charts.ranking_chart(top, lang, v.indicator_name(), v.chart_subtitle, f.cities)
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="overview_bar")
-    st.caption(fig.layout.meta["alt"])
-    downloads.figure_downloads(fig, v.base_name("top10"), lang, key="overview_bar",
-                               attribution=chrome.attribution(v, v.title, top["release_id"], top["rank_source"]))
+    chrome.chart(v, fig, "overview_bar", v.base_name("top10"),
+                 chrome.attribution(v, v.title, top["release_id"], top["rank_source"]))

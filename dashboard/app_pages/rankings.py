@@ -36,8 +36,5 @@ with left:
                               v.base_name("rankings"), lang, key="rankings")
 with right:
     fig = charts.ranking_chart(shown.head(30), lang, v.indicator_name(), v.chart_subtitle, f.cities)
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="ranking_bar")
-    st.caption(fig.layout.meta["alt"])
-    downloads.figure_downloads(fig, v.base_name("rankings"), lang, key="ranking_bar",
-                               attribution=chrome.attribution(v, v.title, shown["release_id"],
-                                                              shown.head(30)["rank_source"]))
+    chrome.chart(v, fig, "ranking_bar", v.base_name("rankings"),
+                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]))

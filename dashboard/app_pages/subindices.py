@@ -35,15 +35,11 @@ options = sorted({min(n, regions) for n in (20, 40, 80)} | {regions})
 shown_n = controls.choice(t("heatmap_rows", lang), options, "heat_rows", default=min(40, regions))
 shown = views.heatmap_rows(data, shown_n, f.cities)
 title = t("heatmap_title", lang, period=v.period_label(), kind=kind_name)
-heat = charts.rank_heatmap(shown, lang, title, v.ranking_size(kind=kind), compact=filters.is_phone())
-st.plotly_chart(heat, config=charts.PLOTLY_CONFIG, key="heatmap")
-st.caption(heat.layout.meta["alt"])
+heat = charts.rank_heatmap(shown, lang, title, v.ranking_size(kind=kind), compact=chrome.is_phone())
 notes = [t("sparse_note", lang)] if v.sparse else []
 notes += [t("band_cell_note", lang)] if shown["rank_at_most"].notna().any() else []
-for note in notes:
-    st.caption(note)
 source = chrome.attribution(v, title, shown["release_id"], shown["rank_source"])
-downloads.figure_downloads(heat, v.base_name(f"{kind}_heatmap"), lang, key="heatmap", attribution=source)
+chrome.chart(v, heat, "heatmap", v.base_name(f"{kind}_heatmap"), source, notes)
 downloads.table_downloads(views.heatmap_table(shown, lang).rename(columns={"region": t("col_region", lang)}),
                           source, v.base_name(f"{kind}_ranks"), lang, key="heatmap_table")
 
@@ -59,10 +55,6 @@ with right:
 profile = views.profile_frame(data, city, peer_kind)
 prof_fig = charts.profile_dots(profile, names[city], t(f"peers_{peer_kind}", lang), lang,
                                t("profile_title", lang, city=names[city]))
-st.plotly_chart(prof_fig, config=charts.PLOTLY_CONFIG, key="profile")
-st.caption(prof_fig.layout.meta["alt"])
-if profile["peer_rank"].isna().any():
-    st.caption(t("peer_min_note", lang, n=views.MIN_PEERS))
-downloads.figure_downloads(prof_fig, v.base_name(f"profile_{city}"), lang, key="profile",
-                           attribution=chrome.attribution(v, prof_fig.layout.title.text, profile["release_id"],
-                                                          profile["rank_source"]))
+chrome.chart(v, prof_fig, "profile", v.base_name(f"profile_{city}"),
+             chrome.attribution(v, prof_fig.layout.title.text, profile["release_id"], profile["rank_source"]),
+             [t("peer_min_note", lang, n=views.MIN_PEERS)] if profile["peer_rank"].isna().any() else [])

@@ -26,14 +26,12 @@ view = controls.choice(t("trends_view", lang), ["rank", "value"] if comparable e
 if not comparable:
     st.caption(t("value_view_unavailable", lang))
 title = t("bump_title", lang, indicator=v.indicator_name(), level=v.level_name)
-compact = filters.is_phone()
+compact = chrome.is_phone()
 fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact,
                         held=held, chosen=f.cities)
-st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="bump")
-st.caption(fig.layout.meta["alt"] + " " + t("trends_default_note", lang))
 releases = lines["period"].map(dict(zip(periods["period"], periods["release_id"], strict=True)))
-downloads.figure_downloads(fig, v.base_name("trend"), lang, key="bump",
-                           attribution=chrome.attribution(v, title, releases, lines["rank_source"]))
+chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, releases, lines["rank_source"]),
+             notes=[t("trends_default_note", lang)])
 
 shown = periods[periods["period"].isin(lines["period"])]
 if len(shown) < 2:
@@ -56,12 +54,9 @@ if both.empty:
     st.info(t("slope_none", lang, start=labels[start], end=labels[end]), icon=":material/info:")
     st.stop()
 slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact)
-st.plotly_chart(slope_fig, config=charts.PLOTLY_CONFIG, key="slope")
-st.caption(slope_fig.layout.meta["alt"])
 pair_releases = periods.loc[periods["period"].isin([start, end]), "release_id"]
 slope_source = chrome.attribution(v, slope_title, pair_releases, both["rank_source"])
-downloads.figure_downloads(slope_fig, v.base_name(f"slope_{start}_{end}"), lang, key="slope",
-                           attribution=slope_source)
+chrome.chart(v, slope_fig, "slope", v.base_name(f"slope_{start}_{end}"), slope_source)
 
 up_col, down_col = st.columns(2)
 for column, key, moved in ((up_col, "climbers", views.movers(both, rising=True)),
