@@ -11,7 +11,7 @@ import pandas as pd
 
 from etl.catalogue import Family
 from etl.paths import REFERENCE_DIR
-from etl.problems import Problems
+from etl.problems import Problems, located, source_name
 from etl.regions import RegionResolver
 from etl.sidecar import SOURCE_PATTERN, IndicatorMap, Sidecar
 from etl.text import has_control_chars, load_yaml, normalize
@@ -27,7 +27,7 @@ def value_synonyms() -> dict[str, dict[str, str]]:
 
 
 def _where(path: Path, sheet: str) -> str:
-    return f"{path} [sheet {sheet}]" if sheet else str(path)
+    return located(path, sheet)
 
 
 def _report(problems: Problems, path: Path, rows: pd.DataFrame, column: str | pd.Series, message: str,
@@ -187,7 +187,7 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
         "value": values.where(~bad_values), "rank": ranks.where(~bad_ranks).astype("Int64"),
         "basis": basis, "basis_note": parsed["basis_note"].replace("", None),
         "source_url": source,
-        "source_file": _by_unique(parsed["sheet"], lambda sheet: f"{path.name}#{sheet}" if sheet else path.name),
+        "source_file": _by_unique(parsed["sheet"], lambda sheet: source_name(path, sheet)),
         "source_row": parsed["_row"],
         "raw_name": parsed["region_raw"],
         "_row": parsed["_row"], "_sheet": parsed["sheet"], "value_col": parsed["value_col"],

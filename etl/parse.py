@@ -95,6 +95,11 @@ def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
     """One row per region, a column per indicator value (and optionally per rank), mapping in the sidecar."""
     table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns,
                        extra_headers=set(sc.indicators))
+    return report_cells(path, table, sc)
+
+
+def report_cells(path: Path, table: RawTable, sc: Sidecar) -> pd.DataFrame:
+    """Unpivot a report table already read (a CSV/XLSX sheet, or one page of a PDF table)."""
     _require(path, table, ("region",))
     base = table.frame
     pairs = _pair_columns(path, table, sc)
@@ -159,7 +164,15 @@ def parse_pku_workbook(path: Path, sc: Sidecar) -> pd.DataFrame:
     return _finish(pd.concat(frames, ignore_index=True))
 
 
-ADAPTERS = {"long": parse_long, "report_table": parse_report_table, "pku_workbook": parse_pku_workbook}
+def parse_pdf_table(path: Path, sc: Sidecar) -> pd.DataFrame:
+    """Tables printed in a PDF report (etl/pdf.py), unpivoted like report tables."""
+    from etl.pdf import parse_pdf  # imported here: the PDF machinery builds on report_cells
+
+    return parse_pdf(path, sc)
+
+
+ADAPTERS = {"long": parse_long, "report_table": parse_report_table, "pku_workbook": parse_pku_workbook,
+            "pdf_table": parse_pdf_table}
 
 
 def parse(path: Path, sc: Sidecar) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from etl.problems import Problems
+from etl.problems import Problems, located
 from etl.sidecar import LEVELS, SCOPES, Sidecar
 
 KEY = ["release_id", "data_year", "adcode", "level", "indicator", "scope"]
@@ -43,7 +43,7 @@ def _shown(row: pd.Series, column: str | None) -> str | None:
 
 
 def _where(path: Path, row: pd.Series) -> str:
-    return f"{path} [sheet {row['_sheet']}]" if row["_sheet"] else str(path)
+    return located(path, row["_sheet"])
 
 
 def _schema_problems(problems: Problems, path: Path, obs: pd.DataFrame, err: SchemaErrors,
