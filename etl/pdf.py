@@ -80,7 +80,7 @@ def header_names(sc: Sidecar) -> set[str]:
     """Headers the sidecar names (mapped indicator columns, `columns`): they make a line a table header."""
     names = set(sc.indicators) | set(sc.columns.values())
     for table in (sc.pdf.tables if sc.pdf else ()):
-        names |= set(table.indicators)
+        names |= set(table.indicators) | set(table.columns.values())
     return names
 
 
@@ -107,12 +107,12 @@ def _on_page(error: InputError, path: Path, page: str) -> InputError:
 
 
 def _cells(path: Path, table: Table, wanted: PdfTableSpec, sc: Sidecar) -> pd.DataFrame:
-    mapped = replace(sc, indicators=wanted.indicators or sc.indicators)
+    mapped = replace(sc, indicators=wanted.indicators or sc.indicators, columns={**sc.columns, **wanted.columns})
     frames = []
     for part in table.parts:
         try:
             raw = table_from_rows(path, table.header, [cells for _, cells in part.rows],
-                                  [row for row, _ in part.rows], sc.columns, part.page)
+                                  [row for row, _ in part.rows], mapped.columns, part.page)
             frame = report_cells(path, raw, mapped)
         except InputError as error:
             raise _on_page(error, path, part.page) from None

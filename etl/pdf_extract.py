@@ -10,18 +10,18 @@ Every cell is NFKC-normalised: Chinese PDFs often carry Kangxi radicals ("⼴东
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import pickle
 import re
 import statistics
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from etl.pdfspec import PdfSpec
-from etl.text import normalize
+from etl.text import nfkc, normalize
 
 CID = re.compile(r"\(cid:\d+\)")
 FOOTNOTE = re.compile(r"^(注|资料来源|数据来源|来源|说明|note|source)[:：.]?", re.I)
@@ -77,7 +77,7 @@ class Line:
 
     @property
     def text(self) -> str:
-        return " ".join(unicodedata.normalize("NFKC", w["text"]) for w in self.words)
+        return " ".join(nfkc(w["text"]) for w in self.words)
 
 
 def join(a: str, b: str) -> str:
@@ -89,7 +89,7 @@ def join(a: str, b: str) -> str:
 
 def clean(text: str | None) -> str:
     """NFKC, wrapped lines joined, runs of spaces collapsed."""
-    pieces = unicodedata.normalize("NFKC", text or "").split()
+    pieces = nfkc(text or "").split()
     out = ""
     for piece in pieces:
         out = join(out, piece)
@@ -168,7 +168,7 @@ def edges_of(header: Line, explicit: tuple[float, ...]) -> tuple[list[float], li
     if explicit:
         return list(explicit), list(explicit[1:])
     words = header.words
-    return [w["x0"] for w in words], [(a["x1"] + b["x0"]) / 2 for a, b in zip(words, words[1:], strict=False)]
+    return [w["x0"] for w in words], [(a["x1"] + b["x0"]) / 2 for a, b in itertools.pairwise(words)]
 
 
 def cells_of(line: Line, boundaries: list[float]) -> list[str]:
@@ -347,7 +347,8 @@ def extract_tables(path: str, spec: PdfSpec, known: set[str], max_pages: int, de
         parts: list[Part] = []
         for number in range(first, last + 1):
             if time.monotonic() > deadline:
-                raise Refusal(f"stopped here: reading took longer than the limit of {max_seconds:g} s", page_label(number))
+                raise Refusal(f"stopped here: reading took longer than the limit of {max_seconds:g} s",
+                              page_label(number))
             page = pdf.pages[number - 1]
             try:
                 if not check_text_layer(page, page_label(number)):

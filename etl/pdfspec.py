@@ -13,15 +13,17 @@ from etl.sidecar import LEVELS, IndicatorMap, _indicator_map
 STRATEGIES = ("auto", "lines", "text")
 TWO_UP = ("auto", True, False)
 PDF_KEYS = {"pages", "strategy", "columns", "two_up", "tables"}
-TABLE_KEYS = {"title", "level", "indicators"}
+TABLE_KEYS = {"title", "level", "columns", "indicators"}
 
 
 @dataclass(frozen=True)
 class PdfTableSpec:
-    """One table to take: the text of its title line, its level, its column → indicator mapping."""
+    """One table to take: the text of its title line, its level, role → header overrides (like the sidecar's
+    `columns`, e.g. {region: 省份} in a provincial list), its column → indicator mapping."""
 
     title: str | None = None
     level: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
     indicators: dict[str, IndicatorMap] = field(default_factory=dict)
 
 
@@ -52,8 +54,11 @@ def _table(i: int, value: Any) -> PdfTableSpec:
     indicators = value.get("indicators") or {}
     if not isinstance(indicators, dict):
         raise ValueError(f"pdf.tables[{i}].indicators must map column headers to indicators")
+    columns = value.get("columns") or {}
+    if not (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
+        raise ValueError(f"pdf.tables[{i}].columns must map roles to column headers")
     title = value.get("title")
-    return PdfTableSpec(str(title) if title is not None else None, level,
+    return PdfTableSpec(str(title) if title is not None else None, level, {str(k): v for k, v in columns.items()},
                         {str(k): _indicator_map(str(k), v) for k, v in indicators.items()})
 
 
