@@ -139,6 +139,15 @@ def _data_years(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar
     return years.astype("Int64")
 
 
+def _editions(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar) -> None:
+    """A report_year / edition column must name the sidecar's edition."""
+    written = frame["edition_raw"].astype(str).str.strip().str.normalize("NFKC")
+    bad = (written != "") & (written != sc.edition)
+    if bad.any():
+        _report(problems, path, frame[bad], "edition",
+                f"edition {{edition_raw!r}} differs from the sidecar's edition {sc.edition!r}")
+
+
 def _historical_warnings(problems: Problems, path: Path, obs: pd.DataFrame, regions: pd.DataFrame) -> None:
     """Data for a region after it was abolished or merged stays its own, but deserves a warning."""
     ended = regions.dropna(subset=["valid_to"]).set_index(["adcode", "level"])["valid_to"]
@@ -163,6 +172,7 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
     levels = _map_field(problems, path, parsed, "level_raw", "level", sc.level, "level")
     basis = _map_field(problems, path, parsed, "basis", "basis", "stated", "basis")
     ind = _indicators(problems, path, parsed, sc, family)
+    _editions(problems, path, parsed, sc)
     adcodes = _regions(problems, path, parsed, levels, resolver)
     values, bad_values = _numbers(parsed["value_raw"], sc.missing_values)
     if bad_values.any():

@@ -1,7 +1,7 @@
 """Format adapters: each turns one raw file into the same long table of raw cells (nothing interpreted yet).
 
 Output columns: _row, region_raw, region_code, province_raw, city_raw, level_raw, indicator_raw, scope, rank_raw,
-value_raw, rank_col, value_col, source, basis, basis_note, data_year_raw, sheet.
+value_raw, rank_col, value_col, source, basis, basis_note, data_year_raw, sheet, edition_raw.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from etl.text import normalize
 
 PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "city_raw", "level_raw", "indicator_raw",
                   "scope", "rank_raw", "value_raw", "rank_col", "value_col", "source", "basis", "basis_note",
-                  "data_year_raw", "sheet"]
+                  "data_year_raw", "sheet",
+                  "edition_raw"]
 
 
 def _require(path: Path, table: RawTable, roles: tuple[str, ...]) -> None:
@@ -46,7 +47,7 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
         raise InputError(Problem(str(path), "needs a rank column, a value column or both", table.header_row))
     frame = table.frame.rename(columns={r: f"{r}_raw" for r in ("region", "province", "city", "level", "indicator",
                                                                 "rank", "value")})
-    frame = frame.rename(columns={"data_year": "data_year_raw"})
+    frame = frame.rename(columns={"data_year": "data_year_raw", "edition": "edition_raw"})
     frame["rank_col"] = sc.columns.get("rank", "rank")
     frame["value_col"] = sc.columns.get("value", "value")
     frame["scope"] = ""
@@ -118,9 +119,9 @@ def report_cells(path: Path, table: RawTable, sc: Sidecar) -> pd.DataFrame:
         "value_col": np.repeat(value_cols, len(base)), "rank_col": np.repeat(rank_cols, len(base)),
         "sheet": table.sheet or "",
     })
-    for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year"):
+    for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year", "edition"):
         if role in base:
-            name = f"{role}_raw" if role in ("province", "city", "level", "data_year") else role
+            name = f"{role}_raw" if role in ("province", "city", "level", "data_year", "edition") else role
             frame[name] = np.tile(base[role].to_numpy(), k)
     return _finish(frame)
 

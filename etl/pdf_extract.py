@@ -324,9 +324,9 @@ def open_pdf(path: str) -> Any:
     try:
         pdf = pdfplumber.open(path)
         pages = pdf.pages  # parses the page tree: broken files fail here
-    except PDFPasswordIncorrect:
-        raise Refusal("the PDF is encrypted and needs a password: save an unencrypted copy") from None
-    except Exception as exc:  # pdfminer raises many kinds of errors on damaged files
+    except Exception as exc:  # pdfminer raises many kinds of errors on damaged files; pdfplumber wraps them
+        if any(isinstance(e, PDFPasswordIncorrect) for e in (exc, exc.__cause__, *exc.args)):
+            raise Refusal("the PDF is encrypted and needs a password: save an unencrypted copy") from None
         raise Refusal(f"not a readable PDF, the file is truncated or damaged ({type(exc).__name__}: {exc})") from None
     if not pages:
         raise Refusal("not a readable PDF: it has no pages (truncated or damaged)")

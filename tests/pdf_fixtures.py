@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ import pandas as pd
 from etl.catalogue import families
 from etl.paths import PROJECT_ROOT
 from etl.regions import region_master
+from tests.conftest import skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -260,7 +262,34 @@ def many_pages_pdf(out: Path, pages: int) -> Path:
     return out
 
 
-def with_tmp(build: Callable[[Path], Path]) -> bytes:
-    """The bytes of a PDF built in a temporary folder."""
+@lru_cache(maxsize=1)
+def _chromium_top10() -> bytes:
+    """The 2018 lists printed once by Chromium (the source of the (cid:) fixture)."""
+    if not Path(CHROMIUM).is_file():
+        skip_or_fail(f"{CHROMIUM} is needed to print PDF fixtures")
     with tempfile.TemporaryDirectory() as tmp:
-        return build(Path(tmp) / "fixture.pdf").read_bytes()
+        return print_pdf(report_html(top10_tables(), ruled=True), Path(tmp) / "top10.pdf").read_bytes()
+
+
+def _from_bytes(data: bytes, out: Path, make: Callable[[Path, Path], Path]) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        good = Path(tmp) / "good.pdf"
+        good.write_bytes(data)
+        return make(good, out)
+
+
+def _reportlab_top10() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return reportlab_pdf(top10_tables(), Path(tmp) / "top10.pdf").read_bytes()
+
+
+# The malformed PDFs of tests/fixtures/bad/cases.yml (`generate:`), each made at test time into `out`.
+MALFORMED: dict[str, Callable[[Path], Path]] = {
+    "truncated_pdf": lambda out: _from_bytes(_reportlab_top10(), out, truncated_pdf),
+    "encrypted_pdf": encrypted_pdf,
+    "image_only_pdf": image_only_pdf,
+    "cid_pdf": lambda out: _from_bytes(_chromium_top10(), out, cid_pdf),
+    "width_change_pdf": lambda out: width_change_pdf(top10_tables(), out),
+    "many_pages_pdf": lambda out: many_pages_pdf(out, 501),
+    "not_a_pdf": lambda out: out.write_text("rank,city\n1,深圳\n", encoding="utf-8") and out,
+}
