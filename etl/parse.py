@@ -57,7 +57,8 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
 
 def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, str], dict[str, str]]:
     """Group the table's indicator columns by (indicator, scope) into their value and rank columns."""
-    fixed = {"_row", "region", "province", "city", "level", "source", "basis", "basis_note", "data_year", "edition"}
+    fixed = {"_row", "region", "province", "city", "level", "source", "basis", "basis_note", "data_year", "edition",
+             "row_number"}
     mapped = {normalize(k): v for k, v in sc.indicators.items()}
     pairs: dict[tuple[str, str], dict[str, str]] = {}
     bare_rank = False
