@@ -25,7 +25,7 @@ import pandas as pd
 
 from etl.catalogue import header_roles
 from etl.parse import PARSED_COLUMNS, report_cells
-from etl.pdf_extract import Table
+from etl.pdf_extract import Document, Table
 from etl.pdfspec import PdfSpec, PdfTableSpec
 from etl.problems import InputError, Problem, Problems, located
 from etl.read import check_size, table_from_rows
@@ -35,7 +35,7 @@ from etl.text import normalize
 MAX_PAGES = 500
 MAX_SECONDS = 60.0
 KILL_GRACE = 5.0  # seconds past the limit before a child stuck inside one page is killed
-_CACHE: OrderedDict[tuple[str, str], list[Table]] = OrderedDict()  # the admin preview re-reads what check read
+_CACHE: OrderedDict[tuple[str, str], Document] = OrderedDict()  # the admin preview re-reads what check read
 _CACHE_SIZE = 4
 
 
@@ -50,8 +50,8 @@ def _refused(path: Path, page: str | None, message: str) -> InputError:
 
 
 def extract(path: Path, spec: PdfSpec, extra_headers: set[str], max_pages: int | None = None,
-            max_seconds: float | None = None) -> list[Table]:
-    """The PDF's tables, read in a child process within the page and time limits."""
+            max_seconds: float | None = None) -> Document:
+    """The PDF's tables (and title line), read in a child process within the page and time limits."""
     max_pages, max_seconds = max_pages or MAX_PAGES, max_seconds or MAX_SECONDS
     check_size(path)
     key = (hashlib.sha256(path.read_bytes()).hexdigest(), repr((spec, sorted(extra_headers), max_pages)))
@@ -124,7 +124,7 @@ def _cells(path: Path, table: Table, wanted: PdfTableSpec, sc: Sidecar) -> pd.Da
 
 def tables_of(path: Path, sc: Sidecar) -> list[tuple[Table, PdfTableSpec]]:
     spec = sc.pdf or PdfSpec()
-    tables = extract(path, spec, header_names(sc))
+    tables = extract(path, spec, header_names(sc)).tables
     if not tables:
         raise InputError(Problem(str(path), "no table found: no line with two or more recognised column headers "
                                             "(排名/城市/省份/… or the headers mapped in the sidecar)"))

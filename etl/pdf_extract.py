@@ -64,6 +64,14 @@ class Table:
 
 
 @dataclass
+class Document:
+    """What a PDF holds for the ETL: its tables, and the first line of its first page (the report's title)."""
+
+    tables: list[Table]
+    heading: str = ""
+
+
+@dataclass
 class Line:
     words: list[dict[str, Any]]
 
@@ -334,7 +342,7 @@ def open_pdf(path: str) -> Any:
 
 
 def extract_tables(path: str, spec: PdfSpec, known: set[str], max_pages: int, deadline: float,
-                   max_seconds: float) -> list[Table]:
+                   max_seconds: float) -> Document:
     """`known`: normalised header spellings; a line with two of them is a table header."""
     pdf = open_pdf(path)
     with pdf:
@@ -345,6 +353,7 @@ def extract_tables(path: str, spec: PdfSpec, known: set[str], max_pages: int, de
         if last > len(pdf.pages):
             raise Refusal(f"pdf.pages asks for page {last}, but the PDF has {len(pdf.pages)} pages")
         parts: list[Part] = []
+        heading = ""
         for number in range(first, last + 1):
             if time.monotonic() > deadline:
                 raise Refusal(f"stopped here: reading took longer than the limit of {max_seconds:g} s",
@@ -353,6 +362,7 @@ def extract_tables(path: str, spec: PdfSpec, known: set[str], max_pages: int, de
             try:
                 if not check_text_layer(page, page_label(number)):
                     continue
+                heading = heading or next((line.text for line in text_lines(page.extract_words())), "")
                 for label, view in views(page, number, spec.two_up):
                     parts.extend(view_parts(view, label, spec, known))
             except Refusal:
@@ -360,11 +370,11 @@ def extract_tables(path: str, spec: PdfSpec, known: set[str], max_pages: int, de
             except Exception as exc:  # a damaged page
                 raise Refusal(f"the page cannot be read ({type(exc).__name__}: {exc})", page_label(number)) from None
             page.close()  # frees the page's parsed objects: long appendices stay small in memory
-    return assemble(parts)
+    return Document(assemble(parts), heading)
 
 
 def main() -> None:
-    """Child process: (path, spec, known, max_pages, max_seconds) in; ("ok", tables) or ("refused", (page,
+    """Child process: (path, spec, known, max_pages, max_seconds) in; ("ok", Document) or ("refused", (page,
     message)) out."""
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # "Could not get FontBBox…" on CJK fonts: harmless
     path, spec, known, max_pages, max_seconds = pickle.load(sys.stdin.buffer)

@@ -122,8 +122,13 @@ PROSE = ("<p>本附录列出各城市的指数得分。数据来源于公开发�
          "未发布的数值留空。</p>")
 
 
-def report_html(tables: list[SourceTable], ruled: bool) -> str:
-    return document(PROSE + "".join(table_html(t, keep=len(t.rows) < 40) for t in tables), ruled)
+REPORT_2018 = '《中国"互联网+"指数报告(2018)》 榜单'
+
+
+def report_html(tables: list[SourceTable], ruled: bool, heading: str = "") -> str:
+    """Prose, then each table with its title and footnote; `heading`: the report's title line on page 1."""
+    top = f"<h2>{html.escape(heading)}</h2>" if heading else ""
+    return document(top + PROSE + "".join(table_html(t, keep=len(t.rows) < 40) for t in tables), ruled)
 
 
 def spread_html(tables: list[SourceTable], per_half: tuple[int, ...]) -> str:

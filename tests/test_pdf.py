@@ -68,7 +68,7 @@ def rows_of(table) -> list[list[str]]:
 
 @pytest.mark.parametrize("producer", ["ruled", "unruled", "spread", "reportlab"])
 def test_every_printed_list_is_extracted_exactly(producer, printed, top10):
-    tables = pdf.extract(printed[producer], PdfSpec(), HEADERS)
+    tables = pdf.extract(printed[producer], PdfSpec(), HEADERS).tables
     assert [t.title for t in tables] == [s.title for s in top10]
     for got, source in zip(tables, top10, strict=True):
         assert got.header == source.header
@@ -76,16 +76,16 @@ def test_every_printed_list_is_extracted_exactly(producer, printed, top10):
 
 
 def test_a_2up_spread_is_read_as_two_report_pages(printed, top10):
-    tables = pdf.extract(printed["spread"], PdfSpec(), HEADERS)
+    tables = pdf.extract(printed["spread"], PdfSpec(), HEADERS).tables
     pages = [part.page for t in tables for part in t.parts]
     assert pages == ["p1L"] * 3 + ["p1R", "p2L"] + ["p2R"] * 3
-    forced_off = pdf.extract(printed["spread"], PdfSpec(two_up=False), HEADERS)
+    forced_off = pdf.extract(printed["spread"], PdfSpec(two_up=False), HEADERS).tables
     assert [t.title for t in forced_off] != [s.title for s in top10]  # read across the gutter, the lines mix
 
 
 @pytest.mark.parametrize("style", ["ruled", "unruled"])
 def test_the_appendix_is_extracted_cell_by_cell_over_its_pages(style, appendix_pdfs, appendix):
-    (table,) = pdf.extract(appendix_pdfs[style], PdfSpec(), HEADERS)
+    (table,) = pdf.extract(appendix_pdfs[style], PdfSpec(), HEADERS).tables
     assert table.title == appendix.title and table.header == appendix.header
     assert rows_of(table) == appendix.rows  # 333 rows × 7 cells: repeated headers, footnote, folios left out
     with pdfplumber.open(appendix_pdfs[style]) as doc:
@@ -99,7 +99,7 @@ def test_wrapped_names_are_joined(appendix_pdfs, appendix):
     with pdfplumber.open(appendix_pdfs["ruled"]) as doc:
         text = "\n".join(page.extract_text() for page in doc.pages)
     assert longest not in nfkc(text).split("\n")  # printed over two lines …
-    (table,) = pdf.extract(appendix_pdfs["ruled"], PdfSpec(), HEADERS)
+    (table,) = pdf.extract(appendix_pdfs["ruled"], PdfSpec(), HEADERS).tables
     assert longest in [row[2] for row in rows_of(table)]  # … read as one name
 
 
@@ -107,7 +107,7 @@ def test_kangxi_and_radical_forms_become_ordinary_characters(printed):
     with pdfplumber.open(printed["ruled"]) as doc:
         raw = doc.pages[0].extract_text() + doc.pages[1].extract_text()
     assert "⼴" in raw and "⻓" in raw  # Chromium + Noto CJK print 广东 and 长沙 like this
-    tables = pdf.extract(printed["ruled"], PdfSpec(), HEADERS)
+    tables = pdf.extract(printed["ruled"], PdfSpec(), HEADERS).tables
     cells = "".join(c for t in tables for row in rows_of(t) for c in row)
     assert "广东" in cells and "长沙" in cells
     assert not any("\u2e80" <= ch <= "\u2fdf" for ch in cells)
