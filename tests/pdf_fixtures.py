@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from etl.catalogue import families
 from etl.paths import PROJECT_ROOT
@@ -74,6 +75,21 @@ def pku_appendix(shared_dir: Path) -> SourceTable:
     rows = [[str(i + 1), provinces[row.pref_code_year14[:2] + "0000"], row.pref_name_year18,
              *(f"{getattr(row, col):.2f}" for col in PKU_COLUMNS)] for i, row in enumerate(year.itertuples())]
     return SourceTable("附表1 2020年城市数字普惠金融指数", ["序号", "省份", "城市", *PKU_COLUMNS.values()], rows)
+
+
+def top10_sidecar(top10: list[SourceTable]) -> dict:
+    """The shipped 2018 sidecar, reading the printed lists instead (format pdf_table, one entry per table)."""
+    meta = yaml.safe_load((RANKINGS_2018.with_name("rankings.meta.yml")).read_text(encoding="utf-8"))
+    for key in ("file", "sha256", "indicators", "derived_from"):
+        meta.pop(key)
+    tables = []
+    for t in top10:
+        table = {"title": t.title.split(" ", 1)[1], "level": t.level,
+                 "indicators": {"排名": {"indicator": t.indicator, "role": "rank"}, "指数": t.indicator}}
+        if t.level == "province":
+            table["columns"] = {"region": "省份"}
+        tables.append(table)
+    return {**meta, "format": "pdf_table", "pdf": {"tables": tables}}
 
 
 # ---------------------------------------------------------------- HTML → PDF (Chromium)

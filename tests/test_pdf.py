@@ -126,24 +126,10 @@ def test_a_value_with_thousands_separators_stays_one_cell():
 # ---------------------------------------------------------------- loading a PDF report
 
 
-def top10_sidecar(top10: list[fx.SourceTable]) -> dict:
-    meta = yaml.safe_load((fx.RANKINGS_2018.with_name("rankings.meta.yml")).read_text(encoding="utf-8"))
-    for key in ("file", "sha256", "indicators", "derived_from"):
-        meta.pop(key)
-    tables = []
-    for t in top10:
-        table = {"title": t.title.split(" ", 1)[1], "level": t.level,
-                 "indicators": {"排名": {"indicator": t.indicator, "role": "rank"}, "指数": t.indicator}}
-        if t.level == "province":
-            table["columns"] = {"region": "省份"}
-        tables.append(table)
-    return {**meta, "format": "pdf_table", "pdf": {"tables": tables}}
-
-
 def test_a_pdf_report_loads_with_page_level_sources(printed, top10, tmp_path):
     raw, warehouse = copy_raw(tmp_path), tmp_path / "index.duckdb"
     meta = tmp_path / "top10.meta.yml"
-    meta.write_text(yaml.safe_dump(top10_sidecar(top10), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    meta.write_text(yaml.safe_dump(fx.top10_sidecar(top10), allow_unicode=True, sort_keys=False), encoding="utf-8")
     commands.add(printed["ruled"], meta, raw, warehouse, quiet, replace=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         got = con.execute("SELECT level, indicator, rank, adcode, value, source_ref FROM rankings "
@@ -210,7 +196,7 @@ def test_a_merged_row_in_a_ruled_table_is_refused_with_its_page_and_row(tmp_path
 
 def test_a_missing_table_title_is_a_sidecar_problem(printed, top10, tmp_path):
     meta = tmp_path / "top10.meta.yml"
-    sidecar = top10_sidecar(top10)
+    sidecar = fx.top10_sidecar(top10)
     sidecar["pdf"]["tables"][0]["title"] = "2017年数字生活城市排名"
     meta.write_text(yaml.safe_dump(sidecar, allow_unicode=True), encoding="utf-8")
     result = commands.check(printed["ruled"], meta, tmp_path / "raw", quiet)
