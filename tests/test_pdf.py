@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from etl import commands, pdf
+from etl.__main__ import main
 from etl.pdf_extract import Line, text_parts
 from etl.pdfspec import PdfSpec
 from etl.problems import InputError
@@ -224,3 +225,15 @@ def test_parsing_leaves_the_calling_process_responsive(appendix_pdfs):
         last = now
     worker.join()
     assert len(gaps) > 20 and max(gaps) < 0.25, max(gaps)
+
+
+def test_a_problem_in_a_pdf_names_file_page_row_and_column(top10, tmp_path, capsys):
+    misspelt = [fx.SourceTable(t.title, t.header, [[r, "深玔" if n == "深圳" else n, v] for r, n, v in t.rows],
+                               t.level, t.indicator) for t in top10]
+    report = fx.reportlab_pdf(misspelt, tmp_path / "lists.pdf")  # page 2 begins with the city total top 10
+    meta = tmp_path / "lists.meta.yml"
+    meta.write_text(yaml.safe_dump(fx.top10_sidecar(top10), allow_unicode=True), encoding="utf-8")
+    code = main(["--raw-dir", str(tmp_path / "raw"), "check", str(report), "--meta", str(meta)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{report}, page 2, row 1, column 'region': unknown city '深玔'" in err
