@@ -67,6 +67,20 @@ def _numbers(raw: pd.Series, missing: tuple[str, ...]) -> tuple[pd.Series, pd.Se
     return values, bad
 
 
+_WHAT = {"rank": "rank", "band": "rank_at_most (a band: top N)"}
+
+
+def _whole_numbers(problems: Problems, path: Path, parsed: pd.DataFrame, kind: str,
+                   missing: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """Ranks or bands: whole numbers ≥ 1 (empty = not published); returns numbers and the mask of bad cells."""
+    numbers, bad = _numbers(parsed[f"{kind}_raw"], missing)
+    bad |= numbers.notna() & ((numbers % 1 != 0) | (numbers < 1))
+    if bad.any():
+        _report(problems, path, parsed[bad], parsed.loc[bad, f"{kind}_col"],
+                f"{_WHAT[kind]} {{{kind}_raw!r}} is not a whole number ≥ 1")
+    return numbers, bad
+
+
 def _map_field(problems: Problems, path: Path, frame: pd.DataFrame, column: str, field: str, default: str,
                label: str) -> pd.Series:
     synonyms = value_synonyms()[field]
@@ -179,11 +193,14 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
         _report(problems, path, parsed[bad_values], parsed.loc[bad_values, "value_col"],
                 "value {value_raw!r} is not a number (write numbers like 1234.5 or 1,234.5; leave unknown "
                 "values empty)")
-    ranks, bad_ranks = _numbers(parsed["rank_raw"], sc.missing_values)
-    bad_ranks |= ranks.notna() & ((ranks % 1 != 0) | (ranks < 1))
-    if bad_ranks.any():
-        _report(problems, path, parsed[bad_ranks], parsed.loc[bad_ranks, "rank_col"],
-                "rank {rank_raw!r} is not a whole number ≥ 1")
+    ranks, bad_ranks = _whole_numbers(problems, path, parsed, "rank", sc.missing_values)
+    bands, bad_bands = _whole_numbers(problems, path, parsed, "band", sc.missing_values)
+    both = ranks.notna() & bands.notna()
+    if both.any():
+        _report(problems, path, parsed[both], parsed.loc[both, "band_col"],
+                "an exact rank ({rank_raw}) and a band (top {band_raw}) in one row: keep the exact rank and leave "
+                "rank_at_most empty, or give only the band")
+    bad_bands |= both
     source = parsed["source"].where(parsed["source"] != "", sc.source_urls[0])
     bad_sources = ~_by_unique(source, lambda u: bool(SOURCE_PATTERN.match(str(u).strip()))).astype(bool)
     if bad_sources.any():
@@ -195,17 +212,18 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
         "data_year": _data_years(problems, path, parsed, sc),
         "adcode": adcodes, "level": levels, "indicator": ind["indicator"], "scope": ind["scope"],
         "value": values.where(~bad_values), "rank": ranks.where(~bad_ranks).astype("Int64"),
+        "rank_at_most": bands.where(~bad_bands).astype("Int64"),
         "basis": basis, "basis_note": parsed["basis_note"].replace("", None),
         "source_url": source,
         "source_file": _by_unique(parsed["sheet"], lambda sheet: source_name(path, sheet)),
         "source_row": parsed["_row"],
         "raw_name": parsed["region_raw"],
         "_row": parsed["_row"], "_sheet": parsed["sheet"], "value_col": parsed["value_col"],
-        "rank_col": parsed["rank_col"],
+        "rank_col": parsed["rank_col"], "band_col": parsed["band_col"],
     })
     # Rows that harmonized cleanly go on to validation; the others are already reported.
     obs["_ok"] = (obs[["adcode", "level", "indicator", "data_year", "basis"]].notna().all(axis=1)
-                  & ~bad_values & ~bad_ranks & ~bad_sources)
+                  & ~bad_values & ~bad_ranks & ~bad_bands & ~bad_sources)
     if not problems.errors:
         _historical_warnings(problems, path, obs, regions)
     return obs

@@ -1,7 +1,8 @@
 """Format adapters: each turns one raw file into the same long table of raw cells (nothing interpreted yet).
 
 Output columns: _row, region_raw, region_code, province_raw, city_raw, level_raw, indicator_raw, scope, rank_raw,
-value_raw, rank_col, value_col, source, basis, basis_note, data_year_raw, sheet, edition_raw.
+value_raw, band_raw, rank_col, value_col, band_col, source, basis, basis_note, data_year_raw, sheet, edition_raw.
+A band ("in the top N", exact rank unknown) is its own cell: band_raw holds N.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from etl.sidecar import IndicatorMap, Sidecar
 from etl.text import normalize
 
 PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "city_raw", "level_raw", "indicator_raw",
-                  "scope", "rank_raw", "value_raw", "rank_col", "value_col", "source", "basis", "basis_note",
-                  "data_year_raw", "sheet",
-                  "edition_raw"]
+                  "scope", "rank_raw", "value_raw", "band_raw", "rank_col", "value_col", "band_col", "source",
+                  "basis", "basis_note", "data_year_raw", "sheet", "edition_raw"]
 
 
 def _require(path: Path, table: RawTable, roles: tuple[str, ...]) -> None:
@@ -40,23 +40,24 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
-    """One row per region × indicator: region, indicator, rank and/or value columns."""
+    """One row per region × indicator: region, indicator, rank, band and/or value columns."""
     table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns)
     _require(path, table, ("region", "indicator"))
-    if "rank" not in table.frame and "value" not in table.frame:
-        raise InputError(Problem(str(path), "needs a rank column, a value column or both", table.header_row))
+    if not {"rank", "value", "rank_at_most"} & set(table.frame):
+        raise InputError(Problem(str(path), "needs a rank, rank_at_most or value column", table.header_row))
     frame = table.frame.rename(columns={r: f"{r}_raw" for r in ("region", "province", "city", "level", "indicator",
                                                                 "rank", "value")})
-    frame = frame.rename(columns={"data_year": "data_year_raw", "edition": "edition_raw"})
+    frame = frame.rename(columns={"data_year": "data_year_raw", "rank_at_most": "band_raw", "edition": "edition_raw"})
     frame["rank_col"] = sc.columns.get("rank", "rank")
     frame["value_col"] = sc.columns.get("value", "value")
+    frame["band_col"] = sc.columns.get("rank_at_most", "rank_at_most")
     frame["scope"] = ""
     frame["sheet"] = table.sheet or ""
     return _finish(frame)
 
 
 def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, str], dict[str, str]]:
-    """Group the table's indicator columns by (indicator, scope) into their value and rank columns."""
+    """Group the table's indicator columns by (indicator, scope) into their value, rank and band columns."""
     fixed = {"_row", "region", "province", "city", "level", "source", "basis", "basis_note", "data_year", "edition",
              "row_number"}
     mapped = {normalize(k): v for k, v in sc.indicators.items()}
@@ -94,7 +95,7 @@ def _stack(base: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
-    """One row per region, a column per indicator value (and optionally per rank), mapping in the sidecar."""
+    """One row per region, a column per indicator value (and optionally per rank or band), mapping in the sidecar."""
     table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns,
                        extra_headers=set(sc.indicators))
     return report_cells(path, table, sc)
@@ -112,12 +113,14 @@ def report_cells(path: Path, table: RawTable, sc: Sidecar) -> pd.DataFrame:
     k = len(pairs)
     value_cols = [cols.get("value", "") for cols in pairs.values()]
     rank_cols = [cols.get("rank", "") for cols in pairs.values()]
+    band_cols = [cols.get("band", "") for cols in pairs.values()]
     frame = pd.DataFrame({
         "_row": np.tile(base["_row"].to_numpy(), k), "region_raw": np.tile(base["region"].to_numpy(), k),
         "indicator_raw": np.repeat([ind for ind, _ in pairs], len(base)),
         "scope": np.repeat([scope for _, scope in pairs], len(base)),
         "value_raw": _stack(base, value_cols), "rank_raw": _stack(base, rank_cols),
-        "value_col": np.repeat(value_cols, len(base)), "rank_col": np.repeat(rank_cols, len(base)),
+        "band_raw": _stack(base, band_cols), "value_col": np.repeat(value_cols, len(base)),
+        "rank_col": np.repeat(rank_cols, len(base)), "band_col": np.repeat(band_cols, len(base)),
         "sheet": table.sheet or "",
     })
     for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year", "edition"):

@@ -158,7 +158,8 @@ def _release_indicators(rel: LoadedRelease) -> pd.DataFrame:
     })
 
 
-OBS_COLUMNS = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "basis",
+OBS_COLUMNS = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "rank_at_most",
+               "basis",
                "basis_note", "source_url", "source_file", "source_row", "raw_name"]
 
 

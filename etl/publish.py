@@ -96,6 +96,7 @@ SELECT release_id, period, data_year, adcode, level, indicator, scope, value,
                  CAST(rank() OVER (PARTITION BY release_id, data_year, indicator, level, scope, n_pub, value IS NULL
                                    ORDER BY CASE WHEN higher_is_better THEN -value ELSE value END) AS INTEGER)
        END,
+       rank_at_most,
        CASE WHEN rank IS NOT NULL THEN 'published' WHEN n_pub = 0 AND value IS NOT NULL THEN 'computed' END,
        is_restated, basis, basis_note, source_url, source_file, source_row, raw_name
 FROM grp

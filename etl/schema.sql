@@ -29,11 +29,12 @@ CREATE TABLE release_indicator (release_id VARCHAR NOT NULL, indicator VARCHAR N
                                 source_labels VARCHAR, PRIMARY KEY (release_id, indicator));
 -- One row per published figure. rank is the published rank, or computed from the values where a ranking group
 -- has values but no published rank (rank_source says which); period is the edition of a one-year release or
--- the data year of a panel; is_restated marks values an edition restated for an earlier year.
+-- the data year of a panel; is_restated marks values an edition restated for an earlier year. rank_at_most is a
+-- band ("in the top N", exact rank unknown): it never becomes a rank, computed or otherwise.
 CREATE TABLE observation (
     release_id VARCHAR NOT NULL, period VARCHAR NOT NULL, data_year INTEGER NOT NULL, adcode VARCHAR NOT NULL,
     level VARCHAR NOT NULL, indicator VARCHAR NOT NULL, scope VARCHAR NOT NULL, value DOUBLE, rank INTEGER,
-    rank_source VARCHAR, is_restated BOOLEAN NOT NULL, basis VARCHAR NOT NULL, basis_note VARCHAR,
+    rank_at_most INTEGER, rank_source VARCHAR, is_restated BOOLEAN NOT NULL, basis VARCHAR NOT NULL, basis_note VARCHAR,
     source_url VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_row INTEGER NOT NULL, raw_name VARCHAR
 );
 CREATE TABLE etl_run (

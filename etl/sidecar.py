@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 FORMATS = ("long", "report_table", "pku_workbook", "pdf_table")
 LEVELS = ("city", "province", "county")
 SCOPES = ("national", "province", "west", "tier")
-ROLES = ("value", "rank")
+ROLES = ("value", "rank", "band")  # band: "in the top N" (the cell holds N)
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030")
 SOURCE_PATTERN = re.compile(r"^(https?://[^\s<>\"'`]+|NO_URL:.+)$")
 REQUIRED = ("family", "edition", "title", "publisher", "published", "source_urls", "citation", "terms",

@@ -30,6 +30,7 @@ def observation_schema(sc: Sidecar, indicators: list[str]) -> pa.DataFrameSchema
             "scope": pa.Column(str, pa.Check.isin(SCOPES)),
             "value": pa.Column("float64", value_checks, nullable=True),
             "rank": pa.Column("Int64", pa.Check.ge(1, error="rank must be ≥ 1"), nullable=True),
+            "rank_at_most": pa.Column("Int64", pa.Check.ge(1, error="rank_at_most must be ≥ 1"), nullable=True),
             "basis": pa.Column(str, pa.Check.isin(["stated", "derived"])),
         },
     )
@@ -40,6 +41,8 @@ def _shown(row: pd.Series, column: str | None) -> str | None:
         return row["value_col"] or "value"
     if column == "rank":
         return row["rank_col"] or "rank"
+    if column == "rank_at_most":
+        return row["band_col"] or "rank_at_most"
     return SHOWN_COLUMN.get(column or "", column)
 
 
@@ -72,9 +75,9 @@ def _case_problems(problems: Problems, path: Path, obs: pd.DataFrame, cases: pd.
 
 
 def _empty_rows(problems: Problems, path: Path, obs: pd.DataFrame, limit: int = 20) -> None:
-    """In a long table a row without value or rank says nothing (in wide tables an empty cell is 'not
+    """In a long table a row without value, rank or band says nothing (in wide tables an empty cell is 'not
     published')."""
-    empty = obs[obs["value"].isna() & obs["rank"].isna()]
+    empty = obs[obs["value"].isna() & obs["rank"].isna() & obs["rank_at_most"].isna()]
     for _, row in empty.head(limit).iterrows():
         problems.add(_where(path, row), "neither a value nor a rank", int(row["_row"]), None)
     if len(empty) > limit:

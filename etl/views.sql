@@ -12,7 +12,8 @@ WITH obs AS (
            g.province_adcode, g.province_zh, g.province_en, g.economic_region, g.is_west,
            o.indicator, i.name_zh AS indicator_zh, i.name_en AS indicator_en, i.kind AS indicator_kind,
            i.parent AS indicator_parent, i.sort AS indicator_sort, ri.concept, c.name_zh AS concept_zh,
-           c.name_en AS concept_en, o.value, o.rank, o.rank_source, o.scope, o.basis, o.basis_note, o.source_url,
+           c.name_en AS concept_en, o.value, o.rank, o.rank_at_most, o.rank_source, o.scope, o.basis,
+           o.basis_note, o.source_url,
            o.source_file || ':' || o.source_row AS source_ref, o.raw_name, o.is_restated,
            o.scope = 'national' AND NOT o.is_restated AND o.rank IS NOT NULL AS _in_ranking
     FROM observation o
@@ -52,8 +53,9 @@ ORDER BY o.family, o.concept, o.level, o.scope, o.data_year, o.indicator, o.rank
 CREATE VIEW rankings AS SELECT * FROM rankings_data;
 
 -- rank_changes_data: per region and concept, the rank in the family's previous period and the change (national
--- scope, restatements left out). A region not published in the previous period has no previous rank (never
--- "the last rank we saw").
+-- scope, exact ranks only: bands and restatements left out). A region not published in the previous period has
+-- no previous rank (never "the last rank we saw"); previous_ranked says whether the previous period had this
+-- ranking at all, ranked_before whether the region was ranked in any earlier period ("new" only when it was not).
 CREATE TABLE rank_changes_data AS
 WITH ranked AS (
     SELECT family, concept, level, adcode, period, data_year, indicator, rank, framework
@@ -64,20 +66,33 @@ steps AS (
     SELECT family, period, lag(period) OVER (PARTITION BY family ORDER BY data_year) AS previous_period,
            lag(framework) OVER (PARTITION BY family ORDER BY data_year) AS previous_framework
     FROM (SELECT DISTINCT family, period, data_year, framework FROM rankings_data WHERE NOT is_restated)
-)
+),
+rankings_held AS (SELECT DISTINCT family, concept, level, period FROM ranked),
+first_ranked AS (SELECT family, concept, level, adcode, min(data_year) AS first_year FROM ranked GROUP BY ALL)
 SELECT r.*, s.previous_period, p.rank AS previous_rank, p.rank - r.rank AS rank_change,
-       s.previous_framework, r.framework <> s.previous_framework AS framework_changed
+       s.previous_framework, r.framework <> s.previous_framework AS framework_changed,
+       h.period IS NOT NULL AS previous_ranked, f.first_year < r.data_year AS ranked_before
 FROM ranked r
 JOIN steps s USING (family, period)
+JOIN first_ranked f USING (family, concept, level, adcode)
 LEFT JOIN ranked p ON p.family = r.family AND p.concept = r.concept AND p.level = r.level
      AND p.adcode = r.adcode AND p.period = s.previous_period
+LEFT JOIN rankings_held h ON h.family = r.family AND h.concept = r.concept AND h.level = r.level
+     AND h.period = s.previous_period
 ORDER BY r.family, r.concept, r.level, r.data_year, r.adcode;
 
--- rank_history_data: per region and concept, its national ranks in period order (the rankings' sparklines).
+-- rank_history_data: per region and concept, its national rank in every period that has this ranking, NULL
+-- where the region was not published (the rankings' sparklines show that hole instead of joining across it).
 CREATE TABLE rank_history_data AS
-SELECT family, concept, level, adcode, list(rank ORDER BY data_year) AS history,
-       list(period ORDER BY data_year) AS history_periods
-FROM rank_changes_data GROUP BY ALL ORDER BY family, concept, level, adcode;
+WITH held AS (SELECT DISTINCT family, concept, level, period, data_year FROM rank_changes_data),
+members AS (SELECT DISTINCT family, concept, level, adcode FROM rank_changes_data)
+SELECT m.family, m.concept, m.level, m.adcode, list(c.rank ORDER BY h.data_year) AS history,
+       list(h.period ORDER BY h.data_year) AS history_periods
+FROM members m
+JOIN held h USING (family, concept, level)
+LEFT JOIN rank_changes_data c ON c.family = m.family AND c.concept = m.concept AND c.level = m.level
+     AND c.adcode = m.adcode AND c.period = h.period
+GROUP BY ALL ORDER BY m.family, m.concept, m.level, m.adcode;
 
 CREATE VIEW rank_changes AS
 SELECT c.*, g.name_zh AS region_zh, g.name_en AS region_en
@@ -86,7 +101,7 @@ FROM rank_changes_data c JOIN region g ON g.adcode = c.adcode AND g.level = c.le
 -- release_summary: what the sidebar needs per family (periods, levels, indicators with counts), tiny.
 CREATE TABLE release_summary AS
 SELECT family, period, data_year, edition, release_id, framework, level, scope, indicator,
-       count(adcode) AS n_regions, count(rank) AS n_ranked
+       count(adcode) AS n_regions, count(rank) AS n_ranked, count(rank_at_most) AS n_banded
 FROM rankings_data WHERE NOT is_restated
 GROUP BY ALL ORDER BY ALL;
 

@@ -48,16 +48,22 @@ class SourceTable:
 # ---------------------------------------------------------------- the data as printed
 
 
+def listed_2018() -> pd.DataFrame:
+    """The 2018 edition's published ranks for its own year (2017), national lists; its `scope` column holds the
+    level. Bands ("in the top 10") and restated years are not in the printed lists."""
+    data = pd.read_csv(RANKINGS_2018, dtype=str, keep_default_na=False)
+    names = families()["tencent_internet_plus"].indicators["code"]
+    return data[(data["data_year"] == "2017") & (data["rank"] != "") & data["indicator"].isin(names)]
+
+
 def top10_tables() -> list[SourceTable]:
-    """The 2018 edition's own-year national lists, one table per level and indicator: 排名, name, 指数."""
-    data = pd.read_csv(RANKINGS_2018, dtype=str, keep_default_na=False)  # its `scope` column holds the level
+    """The 2018 edition's lists as the report prints them, one table per level and indicator: 排名, name, 指数."""
+    data = listed_2018()
     names = families()["tencent_internet_plus"].indicators.set_index("code")["name_zh"]
     tables: list[SourceTable] = []
     for level in ("province", "city"):
-        rows = data[(data["data_year"] == "2017") & (data["scope"] == level)]
+        rows = data[data["scope"] == level]
         for indicator, group in rows.groupby("indicator", sort=False):
-            if indicator not in names:
-                continue
             group = group.assign(r=group["rank"].astype(int)).sort_values("r")
             title = f"表{len(tables) + 1} 2017年{names[indicator]}{LEVEL_WORD[level]}排名"
             tables.append(SourceTable(title, ["排名", LEVEL_HEADER[level], "指数"],

@@ -36,14 +36,14 @@ def test_only_ranks_published_means_value_null_never_zero(embedded_warehouse):
     (zeros, nulls, valued), = rows(embedded_warehouse, """
         SELECT count(*) FILTER (WHERE value = 0), count(*) FILTER (WHERE value IS NULL),
                count(*) FILTER (WHERE value IS NOT NULL) FROM rankings""")
-    assert zeros == 0 and nulls == 87 and valued == 1  # 北京 数字产业 32.16 is the one published value
+    assert zeros == 0 and nulls == 109 and valued == 1  # 北京 数字产业 32.16 is the one published value
     assert rows(embedded_warehouse, "SELECT region_zh, value, rank FROM rankings WHERE value IS NOT NULL") == \
         [("北京市", 32.16, 1)]
 
 
 def test_derived_rows_are_flagged_and_keep_their_wording(embedded_warehouse):
-    derived = rows(embedded_warehouse, "SELECT region_zh, data_year, rank, basis_note FROM rankings "
-                                       "WHERE basis = 'derived' ORDER BY edition, data_year, rank")
+    derived = rows(embedded_warehouse, "SELECT region_zh, data_year, rank, basis_note FROM rankings WHERE basis = "
+                                       "'derived' AND rank_at_most IS NULL ORDER BY edition, data_year, rank")
     assert len(derived) == 12
     assert ("福州市", 2015, 10) in [d[:3] for d in derived]
     assert all(note for *_, note in derived)
@@ -65,17 +65,33 @@ def test_renamed_indicators_share_a_concept(embedded_warehouse):
     assert concepts["smart_city"] == "smart_livelihood"
 
 
+def test_bands_are_stored_as_bands_never_as_ranks(embedded_warehouse):
+    """"In the top 10" keeps rank NULL everywhere: in the public view, in computed ranks and in rank changes."""
+    bands = rows(embedded_warehouse, """
+        SELECT region_short_zh, count(*), count(rank), min(rank_at_most), max(rank_at_most), min(rank_source)
+        FROM rankings WHERE edition = '2018' AND indicator_kind = 'sub_industry' GROUP BY ALL ORDER BY 1""")
+    assert bands == [("成都", 10, 0, 10, 10, None), ("重庆", 10, 0, 10, 10, None)]
+    (changes,), = rows(embedded_warehouse, "SELECT count(*) FROM rank_changes c JOIN indicator i "
+                                           "ON i.code = c.indicator WHERE i.kind = 'sub_industry'")
+    assert changes == 0
+    zhengzhou = rows(embedded_warehouse, "SELECT rank, rank_at_most, source_url FROM rankings WHERE edition = '2016' "
+                                         "AND region_short_zh = '郑州' AND indicator = 'innovation_entrepreneurship'")
+    assert zhengzhou == [(None, 20, "https://hunan.voc.com.cn/mobile/article/201606/201606170827073897.html")]
+
+
 def test_raw_files_are_the_reference_rows_split_by_edition(shared_dir):
-    """The embedded files hold exactly the rows of the compiled reference, split by report_year."""
+    """The embedded files hold exactly the rows of the compiled reference (ranks, derived ranks and bands), split
+    by report_year."""
     ref = shared_dir / "reference" / "tencent_internet_plus"
     expected = []
-    for name in ("rankings_2016_2018.csv", "rankings_derived_2016_2018.csv"):
+    for name in ("rankings_2016_2018.csv", "rankings_derived_2016_2018.csv", "rank_bands_2016_2018.csv"):
         with open(ref / name, encoding="utf-8") as handle:
-            expected += [{**r, "basis_note": r.get("basis_note", "")} for r in csv.DictReader(handle)]
+            expected += [{"basis_note": "", "rank_at_most": "", **r} for r in csv.DictReader(handle)]
     embedded = []
     for edition in ("2016", "2017", "2018"):
         with open(RAW / "tencent_internet_plus" / edition / "rankings.csv", encoding="utf-8") as handle:
             embedded += list(csv.DictReader(handle))
+    embedded = [{"rank_at_most": "", **r} for r in embedded]  # 2017 has no bands, so no such column
     key = lambda r: tuple(sorted(r.items()))  # noqa: E731
     assert sorted(map(key, embedded)) == sorted(map(key, expected))
 

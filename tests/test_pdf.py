@@ -135,8 +135,7 @@ def test_a_pdf_report_loads_with_page_level_sources(printed, top10, tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         got = con.execute("SELECT level, indicator, rank, adcode, value, source_ref FROM rankings "
                           "WHERE edition = '2018' ORDER BY ALL").df()
-    csv = pd.read_csv(fx.RANKINGS_2018, dtype=str, keep_default_na=False)
-    own = csv[(csv["data_year"] == "2017") & csv["indicator"].isin({t.indicator for t in top10})]
+    own = fx.listed_2018()
     want = pd.DataFrame({"level": own["scope"], "indicator": own["indicator"], "rank": own["rank"].astype(int),
                          "adcode": [resolver().resolve(n, lv).adcode for n, lv in zip(own["name_zh"], own["scope"],
                                                                                       strict=True)],
