@@ -187,12 +187,13 @@ def cells_of(line: Line, boundaries: list[float]) -> list[str]:
     return cells
 
 
-def title_above(lines: list[Line], header_at: int, after: int) -> str:
-    """The line right above a header (below whatever came before it), if it is close enough to be its title."""
-    if header_at - 1 <= after:
+def title_over(lines: list[Line], top: float) -> str:
+    """The last of these lines above `top` (a table's top), if it is close enough to be the table's title."""
+    above = [line for line in lines if line.bottom <= top]
+    if not above:
         return ""
-    header, line = lines[header_at], lines[header_at - 1]
-    close = header.top - line.bottom <= TITLE_GAP * (header.bottom - header.top)
+    line = above[-1]
+    close = top - line.bottom <= TITLE_GAP * (line.bottom - line.top)
     return line.text if close and not is_footnote(line.text) else ""
 
 
@@ -201,8 +202,8 @@ def _ends_table(lines: list[Line], j: int, previous: Line, gaps: list[float], he
     line = lines[j]
     if is_footnote(line.text) or header_cells(line):
         return True
-    gap = line.top - previous.bottom
-    if gap > max(1.2 * height, 3 * statistics.median(gaps)) if gaps else gap > 1.5 * height:
+    allowed = max(1.2 * height, 3 * statistics.median(gaps)) if gaps else 1.5 * height  # row spacing so far
+    if line.top - previous.bottom > allowed:
         return True
     return j + 1 < len(lines) and header_cells(lines[j + 1]) is not None  # the next table's title
 
@@ -221,7 +222,7 @@ def text_parts(lines: list[Line], label: str, known: set[str], explicit: tuple[f
             i += 1
             continue
         starts, boundaries = edges_of(lines[i], explicit)
-        part = Part(label, title_above(lines, i, after), header, starts)
+        part = Part(label, title_over(lines[after + 1:i], lines[i].top), header, starts)
         height, previous, gaps, j = lines[i].bottom - lines[i].top, lines[i], [], i + 1
         while j < len(lines) and not _ends_table(lines, j, previous, gaps, height, header_cells):
             cells = cells_of(lines[j], boundaries)
@@ -260,7 +261,7 @@ def ruled_parts(view: Any, found: list[Any], label: str, known: set[str], counte
         first = [clean(c) for c in cells[0]]
         has_header = is_header(first, known)
         header = first if has_header else []
-        title = _title_over(outside, table.bbox[1]) if has_header else ""
+        title = title_over(outside, table.bbox[1]) if has_header else ""
         starts = [c[0] for c in table.rows[0].cells if c is not None]
         parts.append(Part(label, title, header, starts,
                           _ruled_rows(cells[1:] if has_header else cells, label, counter, len(cells[0]))))
@@ -270,15 +271,6 @@ def ruled_parts(view: Any, found: list[Any], label: str, known: set[str], counte
 def _inside(word: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
     x0, top, x1, bottom = bbox
     return word["x0"] >= x0 - 1 and word["x1"] <= x1 + 1 and word["top"] >= top - 1 and word["bottom"] <= bottom + 1
-
-
-def _title_over(lines: list[Line], top: float) -> str:
-    above = [line for line in lines if line.bottom <= top]
-    if not above:
-        return ""
-    line = above[-1]
-    close = top - line.bottom <= TITLE_GAP * (line.bottom - line.top)
-    return line.text if close and not is_footnote(line.text) else ""
 
 
 def view_parts(view: Any, label: str, spec: PdfSpec, known: set[str]) -> list[Part]:
@@ -323,7 +315,7 @@ def assemble(parts: list[Part]) -> list[Table]:
 
 
 def open_pdf(path: str) -> Any:
-    import pdfplumber
+    import pdfplumber  # imported in the child only: the ETL and the web server never load it themselves
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
     with open(path, "rb") as handle:
