@@ -23,7 +23,6 @@ import yaml
 from etl.catalogue import families
 from etl.paths import PROJECT_ROOT
 from etl.regions import region_master
-from tests.conftest import skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -292,6 +291,8 @@ def many_pages_pdf(out: Path, pages: int) -> Path:
 @lru_cache(maxsize=1)
 def _chromium_top10() -> bytes:
     """The 2018 lists printed once by Chromium (the source of the (cid:) fixture)."""
+    from tests.conftest import skip_or_fail  # pytest only here: data/examples/make_report_pdf.py runs without it
+
     if not Path(CHROMIUM).is_file():
         skip_or_fail(f"{CHROMIUM} is needed to print PDF fixtures")
     with tempfile.TemporaryDirectory() as tmp:
