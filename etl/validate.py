@@ -102,10 +102,10 @@ def _rank_gaps(problems: Problems, path: Path, obs: pd.DataFrame) -> None:
         ranks = grp["rank"].astype(int).sort_values().to_numpy()
         expected = pd.Series(ranks).rank(method="min").astype(int).to_numpy()
         if (ranks != expected).any():
-            first = int(grp["_row"].min())
+            first = grp.iloc[0]  # the ranking's first row as read (with its page, in a PDF)
             gaps = sorted(set(range(1, len(ranks) + 1)) - set(ranks.tolist()))[:10]
-            problems.add(path, f"ranks of {indicator} ({level}, {scope}, {year}) are not complete: missing "
-                               f"{gaps}, but the sidecar says ranks_complete: true", first, "rank")
+            problems.add(_where(path, first), f"ranks of {indicator} ({level}, {scope}, {year}) are not complete: "
+                         f"missing {gaps}, but the sidecar says ranks_complete: true", int(first["_row"]), "rank")
 
 
 def _each_row(problems: Problems, path: Path, rows: pd.DataFrame, column, message, limit: int = 20) -> None:

@@ -236,3 +236,16 @@ def test_a_problem_in_a_pdf_names_file_page_row_and_column(top10, tmp_path, caps
     err = capsys.readouterr().err
     assert code == 1
     assert f"{report}, page 2, row 1, column 'region': unknown city '深玔'" in err
+
+
+def test_a_ranking_problem_names_the_page_where_the_table_starts(printed, top10, tmp_path):
+    meta = tmp_path / "top10.meta.yml"
+    meta.write_text(yaml.safe_dump({**fx.top10_sidecar(top10), "ranks_complete": True}, allow_unicode=True),
+                    encoding="utf-8")
+    result = commands.check(printed["ruled"], meta, tmp_path / "raw", quiet)
+    gaps = [str(p) for p in result.problems.errors if "not complete" in p.message]
+    # The press quoted no 6th province, and only 1st and 5th place of the cities' 数字产业 (on page 2).
+    assert f"{printed['ruled']}, page 1, row 1, column 'rank': ranks of total (province, national, 2017) are not " \
+           "complete: missing [6], but the sidecar says ranks_complete: true" in gaps
+    assert any(g.startswith(f"{printed['ruled']}, page 2, row 21, column 'rank': ranks of digital_industry (city")
+               for g in gaps)
