@@ -309,7 +309,7 @@ def assemble(parts: list[Part]) -> list[Table]:
         if width != len(current.header):
             raise Refusal(f"the table {current.title or ''!r} (from page {current.parts[0].page[1:]}) continues here "
                           f"with {width} columns instead of {len(current.header)}: the table changes width "
-                          "mid-table", part.page)
+                          f"mid-table (header here: {', '.join(part.header) or 'none'})", part.page)
         current.parts.append(part)
     return tables
 
