@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard import queries as q
 from dashboard.i18n import t
-from dashboard.tables import md_text
+from dashboard.presentation import md_text
 from etl import commands
 from etl.paths import EXAMPLE_SIDECAR, RAW_DIR
 from etl.pdf import extracted_frame

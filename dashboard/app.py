@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import filters
+from dashboard import chrome, filters
 from dashboard.i18n import t
 
 ICON = Path(__file__).with_name("assets") / "icon.png"
@@ -29,6 +29,7 @@ navigation = st.navigation([
     st.Page(path, url_path=url, title=t(title, lang), icon=icon, default=(i == 0))
     for i, (path, url, title, icon) in enumerate(PAGES)
 ])
+st.session_state[chrome.PAGE_PATH_KEY] = navigation.url_path
 if filters.sidebar() is None:
     st.stop()
 navigation.run()

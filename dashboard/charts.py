@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard import presentation as pres
 from dashboard.i18n import localized, ordinal, t
 from etl.paths import GEO_DIR
 
@@ -38,42 +41,90 @@ def region_names(frame: pd.DataFrame, lang: str) -> pd.Series:
     return localized(frame, lang, "region_short_zh", "region_en")
 
 
-def ranking_bar(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "") -> go.Figure:
-    """Top-N as horizontal bars: by value where published, else by rank (bar length = places from the bottom).
+def _colours(frame: pd.DataFrame, chosen: Sequence[str] = ()) -> list[str]:
+    """Western regions in a second colour (the western lens in every ranking); chosen regions in the highlight."""
+    return [HIGHLIGHT if a in chosen else WEST if w else BASE
+            for a, w in zip(frame["adcode"], frame["is_west"], strict=True)]
 
-    Western cities are drawn in a second colour so the western lens is visible in every ranking.
-    """
-    data = frame.dropna(subset=["rank"]).sort_values("rank")
-    names = region_names(data, lang)
-    has_values = bool(data["value"].notna().all()) and len(data) > 0
-    if has_values:
-        x, axis_title = data["value"], t("value_axis", lang)
-    else:
-        x, axis_title = (data["rank"].max() + 1 - data["rank"]), t("rank_axis", lang)
-    labels = [f"#{int(r)}" + (f" · {v:,.2f}" if has_values else "") for r, v in zip(data["rank"], data["value"],
-                                                                                      strict=True)]
-    colors = [WEST if w else BASE for w in data["is_west"]]
+
+def ranking_chart(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
+                  chosen: Sequence[str] = ()) -> go.Figure:
+    """A ranking as bars of published values where every shown region has one, else as dots on a rank axis."""
+    if pres.uses_values(frame):
+        return value_bars(frame, lang, title, subtitle, chosen)
+    return rank_dots(frame, lang, title, subtitle, chosen)
+
+
+def _ranked_layout(fig: go.Figure, names: list[str], title: str, subtitle: str, alt: str) -> None:
+    """Regions top to bottom in reading order (bands after the exact ranks above them), no legend."""
+    fig.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), height=max(280, 34 * len(names) + 130),
+                      showlegend=False, margin=dict(t=80, r=20), meta={"alt": alt},
+                      yaxis=dict(type="category", categoryorder="array", categoryarray=names, autorange="reversed",
+                                 title=None))
+
+
+def value_bars(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
+               chosen: Sequence[str] = ()) -> go.Figure:
+    """Published values as horizontal bars in rank order (bar length = value, from zero)."""
+    data = pres.sort_ranked(frame[pres.is_placed(frame)])
+    names = list(region_names(data, lang))
+    labels = [f"{pres.rank_text(r, b, lang, 'hash')} · {v:,.2f}"
+              for r, b, v in zip(data["rank"], data["rank_at_most"], data["value"], strict=True)]
     fig = go.Figure(go.Bar(
-        x=x, y=names, orientation="h", marker_color=colors, text=labels,
-        textposition="inside" if has_values else "outside", insidetextanchor="end", cliponaxis=False,
-        textfont=dict(color="white") if has_values else None,
-        customdata=list(zip(data["rank"].astype(int), data["basis"], strict=True)),
-        hovertemplate="%{y}<br>" + t("rank", lang) + " %{customdata[0]}<br>%{customdata[1]}<extra></extra>",
-    ))
-    fig.update_layout(
-        title=dict(text=title, subtitle=dict(text=subtitle)), height=max(280, 34 * len(data) + 130),
-        showlegend=False, yaxis=dict(autorange="reversed", title=None),
-        xaxis=dict(title=axis_title, showticklabels=has_values,
-                   range=None if has_values else [0, float(x.max()) * 1.18] if len(x) else None),
-        margin=dict(t=80),
-        meta={"alt": t("alt_ranking_bar", lang, n=len(data), title=f"{title} {subtitle}".strip())},
-    )
+        x=data["value"], y=names, orientation="h", marker_color=_colours(data, chosen), text=labels,
+        textposition="inside", insidetextanchor="end", textfont=dict(color="white"), cliponaxis=False,
+        hovertemplate="%{y}: %{x:,.2f}<extra></extra>", meta={"role": "values"}))
+    _ranked_layout(fig, names, title, subtitle, t("alt_value_bars", lang, n=len(data),
+                                                  title=f"{title} {subtitle}".strip()))
+    fig.update_layout(xaxis=dict(title=t("value_axis", lang), rangemode="tozero"))
+    return fig
+
+
+BAND_SYMBOL = {"x": "line-ns", "y": "line-ew"}  # the open end of a band's range on a horizontal / vertical axis
+
+
+def rank_points(frame: pd.DataFrame, axis: str, color: str, lang: str, **marker: object) -> dict:
+    """Scatter arguments placing ranks on a rank axis (`axis` 'x' or 'y'): an exact rank at its place; a band
+    'top N' as a range from 1 to N (a bar back to 1 ending in a tick at N) — a range, never a position."""
+    rank = pd.to_numeric(frame["rank"], errors="coerce")
+    band = pd.to_numeric(frame["rank_at_most"], errors="coerce")
+    exact = rank.notna().to_numpy()
+    where = rank.where(exact, band).astype(float)
+    reach = np.where(exact, 0.0, where - 1)
+    text = [pres.rank_text(r, b, lang, "hash") for r, b in zip(rank, band, strict=True)]
+    return {
+        axis: where, "text": text,
+        f"error_{axis}": dict(type="data", symmetric=False, array=np.zeros(len(where)), arrayminus=reach,
+                              thickness=4, width=0, color=color, visible=bool((~exact).any())),
+        "marker": dict(color=color, symbol=["circle" if e else BAND_SYMBOL[axis] for e in exact],
+                       line=dict(color=color if not exact.all() else "white", width=1.5), **marker),
+    }
+
+
+def rank_dots(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
+              chosen: Sequence[str] = ()) -> go.Figure:
+    """Ranks as dots on a rank axis (1 at the left, gaps between published ranks visible); a band 'top N' as a
+    range from 1 to N. Never a bar: the data hold positions, not amounts."""
+    data = pres.sort_ranked(frame[pres.is_placed(frame)]).assign(name=lambda d: region_names(d, lang),
+                                                                   colour=lambda d: _colours(d, chosen))
+    fig = go.Figure()
+    for colour, group in data.groupby("colour", sort=False):  # error bars take one colour per trace
+        fig.add_trace(go.Scatter(
+            y=group["name"], mode="markers+text", textposition="middle right", cliponaxis=False, showlegend=False,
+            hovertemplate="%{y}: %{text}<extra></extra>", meta={"role": "ranks"},
+            **rank_points(group, "x", colour, lang, size=12)))
+    worst = pres.worst(data["rank"], data["rank_at_most"])
+    alt = t("alt_rank_dots", lang, n=len(data), title=f"{title} {subtitle}".strip())
+    _ranked_layout(fig, list(data["name"]), title, subtitle,
+                   f"{alt} {t('alt_bands', lang)}" if data["rank"].isna().any() else alt)
+    fig.update_layout(xaxis=rank_axis(worst, lang, [0.5, worst * 1.12 + 1]), margin=dict(r=40))
     return fig
 
 
 def rank_axis(worst: float, lang: str, span: list[float]) -> dict:
-    """A rank axis, best on top: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2)."""
-    return dict(range=span, title=t("rank_axis", lang), tickformat="d", dtick=1 if worst <= 12 else None)
+    """A rank axis: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2)."""
+    return dict(range=span, title=t("rank_axis", lang), tickformat="d", dtick=1 if worst <= 12 else None,
+                zeroline=False)
 
 
 def rank_label(rank: object, lang: str) -> str:
@@ -109,25 +160,30 @@ def _framework_marks(fig: go.Figure, periods: pd.DataFrame, categories: list[str
                                xanchor="center")
 
 
-def _end_labels(line: pd.DataFrame, measure: str) -> tuple[list[str], list[str]]:
-    """Text only at both ends of a line (name and rank), instead of a legend."""
-    n = len(line)
-    text = [""] * n
-    position = ["top center"] * n
-    text[0] = f"{line['name'].iloc[0]} {_fmt(line.iloc[0], measure)}"
-    position[0] = "middle left"
-    if n > 1:
-        text[-1] = f"{_fmt(line.iloc[-1], measure)} {line['name'].iloc[-1]}"
-        position[-1] = "middle right"
+def _end_labels(line: pd.DataFrame, measure: str, every: bool = False) -> tuple[list[str], list[str]]:
+    """Name and figure at both ends of a line (instead of a legend), or the figure at every published point."""
+    points = [i for i, v in enumerate(line[measure]) if not pres.missing(v)]
+    text = [""] * len(line)
+    position = ["top center"] * len(line)
+    for i in points if every else []:
+        text[i] = _fmt(line.iloc[i], measure)
+    if points:
+        first, last = points[0], points[-1]
+        name = line["name"].dropna().iloc[0]
+        text[first], position[first] = f"{name} {_fmt(line.iloc[first], measure)}", "middle left"
+        if last != first:
+            text[last], position[last] = f"{_fmt(line.iloc[last], measure)} {name}", "middle right"
     return text, position
 
 
 def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], lang: str, title: str,
-               value_mode: bool = False, compact: bool = False) -> go.Figure:
+               value_mode: bool = False, compact: bool = False, held: Sequence[str] | None = None,
+               chosen: Sequence[str] = ()) -> go.Figure:
     """Rank (or value) across periods, one line per region; `focus` regions coloured, others grey.
 
-    Labels sit at both ends of each coloured line instead of a legend; rank 1 is on top. The rank axis
-    shows the coloured lines' range: grey context lines may leave it (a dense panel has hundreds of ranks).
+    Labels sit at both ends of each coloured line instead of a legend (chosen regions: at every point); rank 1
+    is on top. `held` are the periods that have this ranking at all: a region missing from one of them is a
+    gap, so its line breaks there instead of joining across. The rank axis shows the coloured lines' range.
     """
     if compact:  # phones: the bare edition/year as the axis label
         periods = periods.assign(label=periods["period"])
@@ -135,25 +191,28 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
     measure = "value" if value_mode else "rank"
     data = history.assign(label=history["period"].map(labels), name=region_names(history, lang))
     data = data.dropna(subset=[measure])
-    categories = [c for c in periods["label"] if c in set(data["label"])]
+    held_periods = set(held) if held is not None else set(data["period"])
+    categories = [c for p, c in zip(periods["period"], periods["label"], strict=True)
+                  if p in held_periods or c in set(data["label"])]
     ordered_focus = [a for a in focus if a in set(data["adcode"])]
     others = [a for a in data["adcode"].unique() if a not in set(ordered_focus)]
     palette = iter(OKABE_ITO * 4)
     fig = go.Figure()
     for adcode in others + ordered_focus:
-        line = data[data["adcode"] == adcode].sort_values("data_year")
+        line = pres.with_gaps(data[data["adcode"] == adcode].sort_values("data_year"), categories)
         highlighted = adcode in ordered_focus
         color = next(palette) if highlighted else MUTED
-        text, position = _end_labels(line, measure) if highlighted else (None, None)
+        text, position = _end_labels(line, measure, every=adcode in chosen) if highlighted else (None, None)
+        name = line["name"].dropna().iloc[0]
         fig.add_trace(go.Scatter(
             x=line["label"], y=line[measure], mode="lines+markers+text" if highlighted else "lines+markers",
-            name=line["name"].iloc[0], text=text, textposition=position, textfont=dict(color=color, size=12),
+            name=name, text=text, textposition=position, textfont=dict(color=color, size=12), connectgaps=False,
             line=dict(color=color, width=3 if highlighted else 1.2), marker=dict(size=8 if highlighted else 5),
             opacity=1 if highlighted else 0.7, showlegend=False, cliponaxis=not highlighted,
-            hovertemplate=f"{line['name'].iloc[0]}<br>%{{x}}: " + (t("rank", lang) + " %{y}" if not value_mode
-                                                                  else "%{y:,.2f}") + "<extra></extra>",
+            hovertemplate=f"{name}<br>%{{x}}: " + (t("rank", lang) + " %{y}" if not value_mode
+                                                   else "%{y:,.2f}") + "<extra></extra>",
         ))
-    _framework_marks(fig, periods[periods["period"].isin(data["period"])], categories, lang, label=not compact)
+    _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
     shown = data[data["adcode"].isin(ordered_focus)][measure]
     if value_mode:
         yaxis = dict(title=t("value_axis", lang))
@@ -202,98 +261,150 @@ def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str
     return fig
 
 
-def rank_heatmap(frame: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """Regions (rows) × sub-indicators (columns), coloured by rank; empty cells are 'not published'."""
-    names = region_names(frame, lang)
-    ind_names = localized(frame, lang, "indicator_zh", "indicator_en")
-    data = frame.assign(name=names, ind=ind_names)
+BAND_FILL = "#dde6ee"  # heatmap cells that hold a band: one neutral colour, outside the rank scale
+
+
+def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact: bool = False) -> go.Figure:
+    """Regions (rows) × sub-indicators (columns) coloured by rank on a log scale spanning the ranking's real
+    range (1 … size, labelled); bands ('top N') in a neutral colour with their text; empty = not published."""
+    data = frame.assign(name=region_names(frame, lang), ind=localized(frame, lang, "indicator_zh", "indicator_en"))
     columns = list(dict.fromkeys(data.sort_values("sort")["ind"]))
-    rows = list(dict.fromkeys(data.sort_values(["total_rank", "name"], na_position="last")["name"]))
-    grid = data.pivot_table(index="name", columns="ind", values="rank", aggfunc="min").reindex(index=rows,
-                                                                                              columns=columns)
-    text = grid.map(lambda v: "" if pd.isna(v) else str(int(v)))
-    # Colour by log(rank): the difference between 1st and 10th matters more than between 200th and 300th,
-    # and one far-off rank no longer flattens the rest of the scale.
-    ticks = [r for r in (1, 3, 10, 30, 100, 300) if r <= max(float(data["rank"].max()), 1)]
-    fig = go.Figure(go.Heatmap(
-        z=np.log10(grid.values.astype(float)), x=columns, y=rows, text=text.values, texttemplate="%{text}",
-        colorscale="Cividis", zmin=0, hoverongaps=False, xgap=2, ygap=2,
-        colorbar=dict(title=t("rank", lang), tickvals=np.log10(ticks), ticktext=[str(r) for r in ticks]),
-        hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>",
-    ))
-    fig.update_layout(title=title, height=max(360, 24 * len(rows) + 170), yaxis=dict(autorange="reversed"),
-                      xaxis=dict(side="top", tickangle=-30), plot_bgcolor="#f3f4f6", margin=dict(t=140),
-                      meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns))})
+    order = views_order(data)
+    rows = list(dict.fromkeys(data.set_index("adcode").loc[order, "name"]))
+    grid = data.pivot_table(index="name", columns="ind", values="rank", aggfunc="min")
+    grid = grid.reindex(index=rows, columns=columns)
+    bands = data.pivot_table(index="name", columns="ind", values="rank_at_most", aggfunc="min")
+    bands = bands.reindex(index=rows, columns=columns).where(grid.isna())
+    scale = pres.rank_scale(size)
+    fig = go.Figure()
+    if bands.notna().any().any():
+        fig.add_trace(go.Heatmap(
+            z=bands.notna().astype(float).where(bands.notna()).values, x=columns, y=rows, showscale=False,
+            colorscale=[[0, BAND_FILL], [1, BAND_FILL]], xgap=2, ygap=2, hoverongaps=False,
+            text=bands.map(lambda v: "" if pd.isna(v) else pres.band_text(v, lang)).values,
+            texttemplate="%{text}", textfont=dict(color="#1f2328"), meta={"role": "bands"},
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
+    fig.add_trace(go.Heatmap(
+        z=scale.z(grid.values), x=columns, y=rows, text=grid.map(lambda v: "" if pd.isna(v) else str(int(v))).values,
+        texttemplate="%{text}", colorscale="Cividis", zmin=0, zmax=scale.zmax, hoverongaps=False, xgap=2, ygap=2,
+        colorbar=dict(title=dict(text=t("rank_axis_short", lang), side="top"), tickvals=scale.tickvals,
+                      ticktext=scale.ticktext, thickness=12, len=min(1.0, 260 / max(26 * len(rows), 1)),
+                      lenmode="fraction", y=1, yanchor="top"),
+        hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
+    fig.update_layout(title=title, height=max(360, 26 * len(rows) + 200), yaxis=dict(autorange="reversed", title=None),
+                      xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
+                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=50),
+                      meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
+                                     size=scale.size)})
     return fig
 
 
+def views_order(frame: pd.DataFrame) -> list[str]:
+    """Regions in a sub-indicator table: by total rank where there is one, else by their best rank or band."""
+    keyed = frame.assign(_key=pres.rank_sort_key(frame["rank"], frame["rank_at_most"]))
+    order = keyed.groupby("adcode").agg(total=("total_rank", "min"), best=("_key", "min"))
+    return list(order.sort_values(["total", "best"], na_position="last").index)
+
+
 def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, title: str) -> go.Figure:
-    """One region's rank on each sub-indicator beside the median rank of its peers; further right = better."""
-    ind = localized(frame, lang, "indicator_zh", "indicator_en")
+    """One region's rank (or band) on each sub-indicator beside the median rank of its peers; further right is
+    better. The region's figures sit above its dots and the peers' below theirs, so close ranks never collide;
+    peers appear (and in the legend) only where enough of them are ranked."""
+    data = frame.assign(ind=localized(frame, lang, "indicator_zh", "indicator_en"))
     fig = go.Figure()
-    for column, name, color, symbol in (("peer_rank", peer_label, HIGHLIGHT, "diamond"),
-                                        ("rank", city, BASE, "circle")):
+    peers = data.dropna(subset=["peer_rank"])
+    if len(peers):
         fig.add_trace(go.Scatter(
-            x=frame[column], y=ind, mode="markers+text", name=name,
-            marker=dict(color=color, size=14, symbol=symbol, line=dict(color="white", width=1)),
-            text=frame[column].map(lambda v: "" if pd.isna(v) else f"#{v:.0f}"), textposition="top center",
-            textfont=dict(color=color),
-            hovertemplate=f"{name} · %{{y}}: " + t("rank", lang) + " %{x:.0f}<extra></extra>"))
-    worst = float(frame[["rank", "peer_rank"]].max().max()) if len(frame) else 1.0
-    fig.update_layout(title=title, height=max(300, 60 * len(frame) + 140), legend=dict(orientation="h", y=-0.2),
+            x=peers["peer_rank"], y=peers["ind"], mode="markers+text", name=peer_label,
+            marker=dict(color=HIGHLIGHT, size=13, symbol="diamond", line=dict(color="white", width=1)),
+            text=[f"#{v:.0f}" for v in peers["peer_rank"]], textposition="bottom center", cliponaxis=False,
+            textfont=dict(color="#8a5a00"), customdata=peers["peer_n"],
+            hovertemplate=f"{peer_label} · %{{y}}: " + t("peer_median", lang) + "<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        y=data["ind"], mode="markers+text", name=city, textposition="top center", textfont=dict(color=BASE),
+        cliponaxis=False,
+        hovertemplate=f"{city} · %{{y}}: %{{text}}<extra></extra>", **rank_points(data, "x", BASE, lang, size=14)))
+    worst = pres.worst(data["rank"], data["rank_at_most"], peers["peer_rank"])
+    fig.update_layout(title=title, height=max(300, 64 * len(data) + 150), showlegend=True,
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(t=90, r=30),
                       yaxis=dict(autorange="reversed", title=None),
-                      xaxis=rank_axis(worst, lang, [worst * 1.08 + 1, 0.5]),
+                      xaxis=rank_axis(worst, lang, [worst * 1.1 + 1, 0.5]),
                       meta={"alt": t("alt_profile", lang, title=title, city=city, peers=peer_label)})
     return fig
 
 
-def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | None = None) -> go.Figure:
-    """Ranks of 2–6 regions on every indicator of a period: a grouped dot plot, rank 1 on top."""
+def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | None = None,
+                 compact: bool = False) -> go.Figure:
+    """Ranks of 2–6 regions on every indicator of a period: a grouped dot plot, rank 1 on top; bands as ranges."""
     data = frame.assign(name=region_names(frame, lang), ind=localized(frame, lang, "indicator_zh", "indicator_en"))
+    # Indicators where no chosen region has an exact rank hold no positions to compare: they stay in the table.
+    exact = set(data.dropna(subset=["rank"])["indicator"])
+    data = data[pres.is_placed(data) & data["indicator"].isin(exact)]
     order = list(dict.fromkeys(data["adcode"])) if order is None else order
+    categories = list(dict.fromkeys(data.sort_values("sort")["ind"]))
     fig = go.Figure()
     for adcode, color in zip(order, OKABE_ITO, strict=False):
         group = data[data["adcode"] == adcode]
         if group.empty:
             continue
         name = group["name"].iloc[0]
-        fig.add_trace(go.Scatter(x=group["ind"], y=group["rank"], name=name, mode="markers+text", cliponaxis=False,
-                                 marker=dict(color=color, size=16, line=dict(color="white", width=1)),
-                                 text=group["rank"].map(lambda v: "" if pd.isna(v) else f"#{int(v)}"),
-                                 textposition="middle right", textfont=dict(color=color),
-                                 hovertemplate=f"{name} · %{{x}}: " + t("rank", lang) + " %{y}<extra></extra>"))
-    worst = float(data["rank"].max()) if data["rank"].notna().any() else 1.0
-    n_ind = data["ind"].nunique()
-    fig.update_layout(title=title, scattermode="group", height=460, margin=dict(r=60),
-                      xaxis=dict(range=[-0.5, n_ind - 0.2], tickangle=-30 if n_ind > 6 else 0),
-                      yaxis=rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]),
-                      legend=dict(orientation="h", y=-0.25),
+        fig.add_trace(go.Scatter(x=group["ind"], name=name, mode="markers+text", cliponaxis=False,
+                                 textposition="middle right", textfont=dict(color=color, size=11),
+                                 hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
+                                 **rank_points(group, "y", color, lang, size=15)))
+    worst = pres.worst(data["rank"], data["rank_at_most"])
+    fig.update_layout(title=title, scattermode="group", height=480, margin=dict(r=40),
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=categories,
+                                 range=[-0.5, len(categories) - 0.3],
+                                 tickangle=-35 if len(categories) > 6 or compact else 0),
+                      yaxis=rank_axis(worst, lang, [worst * 1.08 + 0.8, 0.2]),
+                      legend=dict(orientation="h", y=-0.3 if len(categories) > 6 else -0.2),
                       meta={"alt": t("alt_compare", lang, title=title, n=data["name"].nunique())})
     return fig
 
 
-def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: str) -> go.Figure:
-    """One region's national rank per period for each indicator concept it was ranked on; each line is
-    labelled at its last point (a dense panel would pile up labels at every point)."""
+def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: str, measure: str = "rank",
+                  held: dict[str, set[str]] | None = None, mark: str | None = None,
+                  compact: bool = False) -> go.Figure:
+    """One region's national rank (or value, where comparable) per period for each indicator concept; a period
+    that has the concept's ranking but not this region is a gap. Each line is labelled at the marked period (the
+    one the page headline talks about) and at its last point; the marked period is shaded."""
+    if compact:
+        periods = periods.assign(label=periods["period"])
     labels = dict(zip(periods["period"], periods["label"], strict=True))
-    data = frame.assign(label=frame["period"].map(labels), ind=localized(frame, lang, "indicator_zh", "indicator_en"),
-                        concept_name=localized(frame, lang, "concept_zh", "concept_en"))
-    categories = [c for c in periods["label"] if c in set(data["label"])]
+    data = frame.dropna(subset=[measure]).assign(
+        label=lambda d: d["period"].map(labels), ind=lambda d: localized(d, lang, "indicator_zh", "indicator_en"),
+        name=lambda d: localized(d, lang, "concept_zh", "concept_en"))
+    present = set(data["period"]) | set().union(*(held or {}).values())
+    categories = [labels[p] for p in periods["period"] if p in present]
+    totals = data[data["indicator_kind"] == "total"]["concept"] if "indicator_kind" in data else data["concept"]
+    lead = totals.iloc[0] if len(totals) else data["concept"].iloc[0] if len(data) else None
     fig = go.Figure()
-    for (_, group), color in zip(data.groupby("concept", sort=False), OKABE_ITO * 4, strict=False):
-        group = group.sort_values("data_year")
-        text = [""] * (len(group) - 1) + [f"#{int(group['rank'].iloc[-1])}"]
-        fig.add_trace(go.Scatter(x=group["label"], y=group["rank"], mode="lines+markers+text",
-                                 name=group["concept_name"].iloc[-1], text=text, textposition="middle right",
-                                 textfont=dict(color=color), cliponaxis=False,
-                                 line=dict(color=color, width=2.5), customdata=group["ind"],
-                                 hovertemplate="%{customdata}<br>%{x}: " + t("rank", lang) + " %{y}<extra></extra>"))
-    _framework_marks(fig, periods[periods["period"].isin(data["period"])], categories, lang)
-    worst = float(data["rank"].max()) if len(data) else 1.0
-    fig.update_layout(title=title, height=440, margin=dict(r=60),
-                      yaxis=rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]),
+    for (concept, group), color in zip(data.groupby("concept", sort=False), OKABE_ITO * 4, strict=False):
+        span = [labels[p] for p in periods["period"] if p in (held or {}).get(concept, set()) | set(group["period"])]
+        line = pres.with_gaps(group.sort_values("data_year"), span, whole=True)
+        # Figures only on the headline's line (the total, else the first): at the marked period and the last
+        # point; other lines are told apart by colour, legend and hover (labels on every line would pile up).
+        points = [i for i, v in enumerate(line[measure]) if not pres.missing(v)] if concept == lead else []
+        shown = set(points[-1:]) | {i for i in points if line["period"].iloc[i] == mark}
+        text = [_fmt(line.iloc[i], measure) if i in shown else "" for i in range(len(line))]
+        fig.add_trace(go.Scatter(x=line["label"], y=line[measure], mode="lines+markers+text",
+                                 name=line["name"].dropna().iloc[-1], text=text, textposition="middle right",
+                                 textfont=dict(color=color), cliponaxis=False, connectgaps=False,
+                                 line=dict(color=color, width=2.5), customdata=line["ind"],
+                                 hovertemplate="%{customdata}<br>%{x}: " + (
+                                     t("rank", lang) + " %{y}" if measure == "rank" else "%{y:,.2f}")
+                                 + "<extra></extra>"))
+    _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
+    if mark in labels and labels[mark] in categories:
+        x = categories.index(labels[mark])
+        fig.add_vrect(x0=x - 0.25, x1=x + 0.25, fillcolor="#fff3d6", opacity=0.7, line_width=0, layer="below")
+    worst = pres.worst(data[measure])
+    yaxis = rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]) if measure == "rank" else \
+        dict(title=t("value_axis", lang))
+    fig.update_layout(title=title, height=440, margin=dict(r=60), yaxis=yaxis,
                       xaxis=dict(type="category", categoryorder="array", categoryarray=categories,
-                                 tickangle=-45 if len(categories) > 8 else 0),
-                      legend=dict(orientation="h", y=-0.25),
-                      meta={"alt": t("alt_history", lang, title=title, n=data["concept"].nunique())})
+                                 tickangle=-45 if len(categories) > 8 or compact else 0),
+                      legend=dict(orientation="h", y=-0.3 if len(categories) > 8 else -0.2, x=0),
+                      meta={"alt": t(f"alt_history_{measure}", lang, title=title, n=data["concept"].nunique())})
     return fig

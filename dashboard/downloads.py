@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import pandas as pd
@@ -15,9 +15,11 @@ from dashboard.i18n import t
 MIME = {
     "png": "image/png",
     "svg": "image/svg+xml",
-    "csv": "text/csv",
+    "csv": "application/zip",  # the CSV with its metadata.json and README.md
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+EXTENSION = {"png": "png", "svg": "svg", "csv": "zip", "xlsx": "xlsx"}
+FOOTER_HEIGHT = 56  # px the attribution adds at the bottom of an exported chart
 ICONS = {"png": ":material/image:", "svg": ":material/draw:", "csv": ":material/csv:",
          "xlsx": ":material/table_view:"}
 IMAGE_WIDTH, IMAGE_SCALE = 1200, 2  # 2400 px wide PNGs: sharp on slides and in print
@@ -26,30 +28,38 @@ IMAGE_WIDTH, IMAGE_SCALE = 1200, 2  # 2400 px wide PNGs: sharp on slides and in 
 def _button(fmt: str, data: object, base: str, lang: str, key: str, help_text: str) -> None:
     # on_click="ignore": downloading must not rerun the page; a callable `data` runs only on click, in a
     # worker thread without session state, so it must capture everything it needs now.
-    st.download_button(t(f"dl_{fmt}", lang), data=data, file_name=exports.file_name(base, ext=fmt), mime=MIME[fmt],
+    st.download_button(t(f"dl_{fmt}", lang), data=data, file_name=exports.file_name(base, ext=EXTENSION[fmt]),
+                       mime=MIME[fmt],
                        key=f"dl_{key}_{fmt}", help=help_text, on_click="ignore", icon=ICONS[fmt], width="content")
 
 
-def figure_downloads(fig: go.Figure, base: str, lang: str, key: str) -> None:
-    """PNG and SVG buttons side by side. Do not change `fig` after this call: the image is drawn from it later."""
-    height = exports.image_height(fig, IMAGE_WIDTH)
+def figure_downloads(fig: go.Figure, base: str, lang: str, key: str, attribution: exports.Attribution) -> None:
+    """The chart's sources under it, and PNG and SVG buttons whose images carry the same attribution as a footer.
+    Do not change `fig` after this call: the image is drawn from it later."""
+    st.caption(attribution.source_line())
+    height = exports.image_height(fig, IMAGE_WIDTH) + FOOTER_HEIGHT
     size = {"width": IMAGE_WIDTH * IMAGE_SCALE, "height": height * IMAGE_SCALE}
+    figure = exports.with_footer(fig, attribution.footer_lines())
     with st.container(horizontal=True, gap="small"):
         for fmt, help_text in (("png", t("dl_png_help", lang, **size)), ("svg", t("dl_svg_help", lang))):
-            render = partial(exports.figure_bytes, fig, fmt, IMAGE_WIDTH, height, IMAGE_SCALE)
+            render = partial(exports.figure_bytes, figure, fmt, IMAGE_WIDTH, height, IMAGE_SCALE)
             _button(fmt, render, base, lang, key, help_text)
 
 
-def _table_file(fmt: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], about: dict[str, str]) -> bytes:
+def _table_file(fmt: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], attribution: exports.Attribution,
+                name: str) -> bytes:
     rows = frame() if callable(frame) else frame
-    return exports.csv_bytes(rows) if fmt == "csv" else exports.xlsx_bytes(rows, about)
+    if fmt == "csv":
+        return exports.csv_zip_bytes(rows, attribution, name)
+    return exports.xlsx_bytes(rows, attribution.fields())
 
 
-def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], about: Mapping[str, str], base: str,
+def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], attribution: exports.Attribution, base: str,
                     lang: str, key: str, formats: Sequence[str] = ("csv", "xlsx")) -> None:
-    """CSV and XLSX buttons side by side; the XLSX carries `about` (source, citation, filters) on a second sheet.
+    """CSV (zipped with metadata.json and README.md) and XLSX (with an 'about' sheet) buttons side by side.
     `frame` may be a loader, so that big tables are read only when a button is clicked."""
-    about = dict(about)  # a snapshot: the workbook is written after this run has finished
+    csv_name = exports.file_name(base, ext="csv")
     with st.container(horizontal=True, gap="small"):
         for fmt in formats:
-            _button(fmt, partial(_table_file, fmt, frame, about), base, lang, key, t(f"dl_{fmt}_help", lang))
+            _button(fmt, partial(_table_file, fmt, frame, attribution, csv_name), base, lang, key,
+                    t(f"dl_{fmt}_help", lang))

@@ -8,13 +8,17 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import copy
 import io
+import json
 import os
 import re
 import shutil
 import threading
 import unicodedata
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +31,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 import dashboard.charts  # noqa: F401  (side effects: the "cnindex" template and the offline base map for kaleido)
+from dashboard.i18n import t
 
 # ---------------------------------------------------------------------------------------------------------------
 # Formula-injection defence (OWASP "CSV Injection"): spreadsheet apps evaluate text starting with these characters.
@@ -145,6 +150,132 @@ def xlsx_bytes(frame: pd.DataFrame, about: Mapping[str, str], sheet: str = "data
 
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attribution: every exported chart and table carries the sources of exactly what it holds (Our World in Data's
+# downloads are the model: the data, its metadata as JSON, and a short README).
+RELEASE_FIELDS = ("release_id", "title", "title_en", "publisher", "publisher_en", "published", "citation", "terms",
+                  "source_urls", "data_year_from", "data_year_to", "raw_sha256")
+
+
+def _plain_value(value: object) -> object:
+    """JSON-ready: dates as ISO text, arrays as lists, numpy scalars as Python."""
+    if isinstance(value, (datetime, pd.Timestamp)) or hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """What a download holds and where it came from: only the releases its rows come from, only the filters that
+    were applied, whether its ranks are as published or computed, the view's URL and the time it was made."""
+
+    title: str
+    lang: str
+    publisher: str  # the index family's publisher (each release's partners are in its metadata)
+    releases: tuple[dict[str, Any], ...]  # rows of queries.releases()
+    ranks: str = ""  # published | computed | mixed | "" (no ranks)
+    url: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+    @staticmethod
+    def ranks_of(rank_source: Sequence[object]) -> str:
+        kinds = {s for s in rank_source if isinstance(s, str)}
+        return "" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+
+    def _title(self, release: Mapping[str, Any]) -> str:
+        return str(release["title_en"] if self.lang == "en" and release.get("title_en") else release["title"])
+
+    def source_line(self) -> str:
+        """'来源：腾讯研究院《…(2016)》、《…(2018)》' — the publisher and the titles of exactly these releases."""
+        titles = ("、" if self.lang == "zh" else "; ").join(dict.fromkeys(self._title(r) for r in self.releases))
+        return t("source_line", self.lang, publisher=self.publisher, titles=titles)
+
+    def footer_lines(self) -> list[str]:
+        """The footer of an exported chart: sources; how the ranks came about; the view's URL and the date."""
+        second = [t(f"ranks_{self.ranks}", self.lang)] if self.ranks else []
+        second += [self.url] if self.url else []
+        second.append(self.generated[:10])
+        return [self.source_line(), " · ".join(second)]
+
+    def fields(self) -> dict[str, str]:
+        """The XLSX 'about' sheet: one field per row."""
+        out = {"title": self.title, "sources": self.source_line()}
+        if self.ranks:
+            out["ranks"] = t(f"ranks_{self.ranks}", self.lang)
+        out.update({f"filter: {k}": v for k, v in self.filters})
+        for i, note in enumerate(self.notes, start=1):
+            out[f"note {i}"] = note
+        for release in self.releases:
+            rid = release["release_id"]
+            out[f"{rid}: citation"] = str(release["citation"])
+            out[f"{rid}: terms"] = str(release["terms"])
+            out[f"{rid}: source_urls"] = ", ".join(_plain_value(release["source_urls"]) or [])
+        if self.url:
+            out["url"] = self.url
+        out[GENERATED_AT] = self.generated
+        return out
+
+    def metadata(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """metadata.json of a CSV download."""
+        return {
+            "title": self.title, "generated_at": self.generated, "url": self.url or None,
+            "ranks": self.ranks or None, "filters": dict(self.filters), "notes": list(self.notes),
+            "rows": len(frame), "columns": [str(c) for c in frame.columns],
+            "releases": [{k: _plain_value(r.get(k)) for k in RELEASE_FIELDS} for r in self.releases],
+        }
+
+    def readme(self) -> str:
+        lines = [f"# {self.title}", "", self.source_line()]
+        if self.ranks:
+            lines.append(t(f"ranks_{self.ranks}", self.lang))
+        lines += [f"- {k}: {v}" for k, v in self.filters] + [f"- {n}" for n in self.notes]
+        lines += ["", t("readme_cite", self.lang)] + [f"- {r['citation']}" for r in self.releases]
+        lines += ["", t("readme_files", self.lang), "", f"{self.url}" if self.url else "", self.generated]
+        return "\n".join(lines).strip() + "\n"
+
+
+_GEO_TRACES = {"choropleth", "scattergeo"}
+
+
+def with_footer(fig: go.Figure | dict, lines: Sequence[str]) -> dict:
+    """A copy of the figure with its attribution at the bottom, in a second legend anchored to the figure's
+    bottom edge (a legend reserves its own margin, so it never overlaps axis labels)."""
+    figure = copy.deepcopy(fig.to_dict() if isinstance(fig, go.Figure) else fig)
+    layout, data = figure.setdefault("layout", {}), figure.setdefault("data", [])
+    shown = layout.get("showlegend")
+    if shown is None:  # Plotly's default: a legend once two or more traces may appear in it
+        shown = sum(1 for tr in data if tr.get("showlegend", True)) >= 2
+    if not shown:  # the chart has no legend of its own: keep it so, but show the footer
+        for trace in data:
+            trace.setdefault("showlegend", False)
+    layout["showlegend"] = True
+    geo = any(tr.get("type") in _GEO_TRACES for tr in data)
+    anchor = {"type": "scattergeo", "lon": [None], "lat": [None]} if geo else \
+        {"type": "scatter", "x": [None], "y": [None]}
+    data.append({
+        **anchor, "mode": "markers", "marker": {"opacity": 0, "size": 1}, "name": "<br>".join(lines),
+        "legend": "legend2", "showlegend": True, "hoverinfo": "skip"})
+    layout["legend2"] = {
+        "xref": "container", "yref": "container", "x": 0, "y": 0, "xanchor": "left", "yanchor": "bottom",
+        "orientation": "h", "itemwidth": 30, "font": {"size": 11, "color": "#5f6670"}, "itemclick": False,
+        "itemdoubleclick": False, "bgcolor": "rgba(0,0,0,0)"}
+    return figure
+
+
+def csv_zip_bytes(frame: pd.DataFrame, attribution: Attribution, name: str) -> bytes:
+    """A zip of the CSV, metadata.json and README.md (`name` is the CSV's file name)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, csv_bytes(frame))
+        archive.writestr("metadata.json", json.dumps(attribution.metadata(frame), ensure_ascii=False, indent=2))
+        archive.writestr("README.md", attribution.readme())
     return buffer.getvalue()
 
 

@@ -6,13 +6,13 @@ import contextlib
 
 import streamlit as st
 
+from dashboard import context, controls
 from dashboard import queries as q
 from dashboard.i18n import LANGS, localized, t
 from dashboard.state import PARAMS, REGION_CHOICES, Filters, clean, pick, split_cities
-from dashboard.tables import labelled_periods
 
 LANG_LABELS = {"zh": "中文", "en": "English"}
-STATE_KEY = "_filters"
+STATE_KEY = "_view"
 
 
 def _seed_from_url() -> None:
@@ -62,18 +62,20 @@ def sidebar() -> Filters | None:
         return None
     fam_names = dict(zip(fams["family"], localized(fams, lang, "name_zh", "name_en"), strict=True))
     _choose("family", list(fams["family"]), fams["family"].iloc[0])
-    family = bar.selectbox(t("family", lang), list(fams["family"]), key="family", format_func=fam_names.get)
+    family = controls.choice(t("family", lang), list(fams["family"]), "family", format_func=fam_names.get,
+                             kind="select", container=bar)
 
     levels = q.levels(family)
     _choose("level", levels, "city" if "city" in levels else levels[0])
-    level = bar.segmented_control(t("level", lang), levels, key="level", required=True,
-                                  format_func=lambda v: t(f"level_{v}", lang))
+    level = controls.choice(t("level", lang), levels, "level", format_func=lambda v: t(f"level_{v}", lang),
+                            container=bar)
 
-    periods = labelled_periods(family, lang)
+    periods = context.label_periods(q.periods(family), lang)
     options = list(periods["period"])
     _choose("edition", options, options[-1])
     labels = dict(zip(periods["period"], periods["label"], strict=True))
-    period = bar.selectbox(t("edition", lang), options, key="edition", format_func=labels.get)
+    period = controls.choice(t("edition", lang), options, "edition", format_func=labels.get, kind="select",
+                             container=bar)
 
     inds = q.indicators(family, period, level)
     if inds.empty:
@@ -82,7 +84,8 @@ def sidebar() -> Filters | None:
     ind_options = list(inds["indicator"])
     totals = inds.loc[inds["kind"] == "total", "indicator"]
     _choose("indicator", ind_options, totals.iloc[0] if len(totals) else ind_options[0])
-    indicator = bar.selectbox(t("indicator", lang), ind_options, key="indicator", format_func=ind_names.get)
+    indicator = controls.choice(t("indicator", lang), ind_options, "indicator", format_func=ind_names.get,
+                                kind="select", container=bar)
 
     _choose("region", list(REGION_CHOICES), "all")
     region = bar.segmented_control(t("region", lang), list(REGION_CHOICES), key="region", required=True,
@@ -110,9 +113,20 @@ def sidebar() -> Filters | None:
                              placeholder=t("cities_placeholder", lang), max_selections=30)
 
     filters = Filters(family, period, indicator, level, region, province, tuple(cities), lang)
-    st.session_state[STATE_KEY] = filters
+    view = context.View(filters, fams[fams["family"] == family].iloc[0], periods, inds)
+    st.session_state[STATE_KEY] = view
     _write_url(filters, regs)
+    _how_to_read(view, bar)
     return filters
+
+
+def _how_to_read(view: context.View, container) -> None:
+    """'How to read this' for the chosen family, from every page: the marks its data carry, its methodology."""
+    with container.popover(t("how_to_read", view.lang), icon=":material/help:", width="stretch"):
+        st.markdown("\n".join(f"- {line}" for line in view.help_topics))
+        if view.methodology:
+            st.markdown(f"**{t('methodology', view.lang)}** · {view.family_name}")
+            st.caption(view.methodology)
 
 
 def _write_url(filters: Filters, regs) -> None:
@@ -126,11 +140,6 @@ def _write_url(filters: Filters, regs) -> None:
             del st.query_params[name]
 
 
-def is_phone() -> bool:
-    """Narrow screens get compact charts (the server only knows the browser's user agent)."""
-    return "Mobi" in (st.context.headers.get("User-Agent") or "")
-
-
-def current() -> Filters:
-    """The filters chosen in the sidebar during this run (pages call this)."""
+def current() -> context.View:
+    """The view chosen in the sidebar during this run (pages call this)."""
     return st.session_state[STATE_KEY]

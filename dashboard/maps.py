@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 import shapely
 
 from dashboard import charts
+from dashboard import presentation as pres
 from dashboard.i18n import localized, t
 from dashboard.queries import REGION_GROUPS
 from etl import paths
@@ -197,8 +198,8 @@ def hover_texts(frame: pd.DataFrame, level: str, lang: str) -> list[str]:
         head = f"<b>{name}</b>" + (f" · {province}" if with_province else "")
         lines = [head]
         rank = None if pd.isna(row.rank) else int(row.rank)
-        rank_text = charts.rank_label(rank, lang)
-        if rank is not None and row.basis == "derived":
+        rank_text = pres.rank_text(rank, getattr(row, "rank_at_most", None), lang, "ordinal")
+        if (rank is not None or not pres.missing(getattr(row, "rank_at_most", None))) and row.basis == "derived":
             rank_text += f" ({t('basis_derived', lang)})"
         elif rank is not None and row.rank_source == "computed":
             rank_text += f" ({t('map_rank_computed', lang)})"
@@ -235,16 +236,17 @@ def rank_ticks(worst: int) -> list[int]:
         return list(range(1, worst + 1))
     step = next(s for s in (2, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10_000) if worst / s <= 4)
     ticks = [1, *range(step, worst + 1, step)]
-    if worst - ticks[-1] > step / 2:
-        ticks.append(worst)
+    if ticks[-1] != worst:  # the end of the range is always labelled (a near tick gives way to it)
+        ticks[-1:] = [ticks[-1], worst] if worst - ticks[-1] > step / 2 else [worst]
     return ticks
 
 
-def color_scale(values: pd.Series, color_by: str, lang: str) -> Scale:
-    """The colour range of the published values of `color_by` (rank: 1 … worst; value: min … max)."""
+def color_scale(values: pd.Series, color_by: str, lang: str, size: int | None = None) -> Scale:
+    """The colour range of `color_by`: ranks 1 … the ranking's size (its real range, not the worst rank shown);
+    values min … max of the published values."""
     data = values.dropna().astype(float)
     if color_by == "rank":
-        worst = int(data.max()) if len(data) else 1
+        worst = max(int(data.max()) if len(data) else 1, int(size or 1))
         ticks = rank_ticks(worst)
         return Scale("rank", 1.0, float(max(worst, 2)), _stops(RANK_SCALE), t("rank_axis", lang), ticks,
                      [str(v) for v in ticks])
@@ -334,20 +336,75 @@ def _legend_square(name: str, color: str, subplot: str = "geo") -> go.Scattergeo
                          showlegend=True, meta={"role": "legend"})
 
 
-def alt_text(level: str, lang: str, title: str, shown: int, total: int, color_by: str, region_group: str) -> str:
-    """One sentence for screen readers and the caption under the map."""
+def alt_text(level: str, lang: str, title: str, shown: int, total: int, how: str, region_group: str) -> str:
+    """One sentence for screen readers and the caption under the map (`how`: rank, value or markers)."""
     group = "" if region_group == "all" else t("map_alt_group", lang, region=t(f"region_{region_group}", lang))
-    return t(f"map_alt_{color_by}", lang, title=title, unit=t(f"map_unit_{level}", lang), shown=shown, total=total,
+    return t(f"map_alt_{how}", lang, title=title, unit=t(f"map_unit_{level}", lang), shown=shown, total=total,
              group=group)
 
 
-def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region_group: str,
-               title: str) -> go.Figure:
-    """A map of every region of the level: coloured by rank or value where published, grey where not.
+SPARSE_LIMIT = 40  # up to this many published cities: numbered markers over a grey base, not coloured areas
+MARKER_SIZE = {"geo": 16, "geo2": 12}
 
-    `frame` is `queries.map_values(...)`. Regions outside `region_group` (unless 'all') are faded and the group is
-    outlined. Regions that have data but no boundary are listed in `fig.layout.meta["unmapped"]` (adcodes);
-    `fig.layout.meta["alt"]` is a one-sentence description.
+
+def use_markers(frame: pd.DataFrame, level: str) -> bool:
+    """Top-N lists on a city map: colouring ten areas lets the largest (重庆) dominate; markers show them all."""
+    return level == "city" and 0 < int(frame["published"].fillna(False).astype(bool).sum()) <= SPARSE_LIMIT
+
+
+def _markers(boundary: Boundaries, rows: pd.DataFrame, subplot: str, lang: str) -> list[go.Scattergeo]:
+    """Published cities as markers at their anchor points: the exact rank written inside a filled dot (western
+    cities vermillion), a band 'top N' as an open ring labelled beside it; the best drawn last (on top)."""
+    traces = []
+    ordered = rows.assign(_key=pres.rank_sort_key(rows["rank"], rows["rank_at_most"])).sort_values(
+        "_key", ascending=False)
+    for band, group in ordered.groupby(ordered["rank"].isna(), sort=True):
+        if group.empty:
+            continue
+        anchors = [boundary.anchors[a] for a in group["adcode"]]
+        colours = [charts.WEST if w else charts.BASE for w in group["is_west"]]
+        traces.append(go.Scattergeo(
+            lon=[a[0] for a in anchors], lat=[a[1] for a in anchors], geo=subplot,
+            mode="markers+text",
+            text=[pres.band_text(b, lang) if band else str(int(r)) for r, b in
+                  zip(group["rank"], group["rank_at_most"], strict=True)],
+            textposition="middle right" if band else "middle center",
+            textfont=dict(size=11 if band else 10, color=colours if band else "white"),
+            marker=dict(size=MARKER_SIZE[subplot], color="white" if band else colours,
+                        symbol="circle-open" if band else "circle", line=dict(color=colours, width=2.5),
+                        opacity=[1.0 if i else FADED_OPACITY + 0.2 for i in group["in_group"]]),
+            hovertext=list(group["hover"]), hovertemplate="%{hovertext}<extra></extra>", showlegend=False,
+            name="bands" if band else "ranks", meta={"role": "band_markers" if band else "rank_markers"}))
+    return traces
+
+
+def _marker_legend(rows: pd.DataFrame, lang: str) -> list[go.Scattergeo]:
+    """Legend entries for the marker classes actually drawn."""
+    entries = []
+    exact = rows[rows["rank"].notna()]
+    for is_west, key in ((True, "map_legend_west"), (False, "map_legend_other")):
+        if (exact["is_west"] == is_west).any():
+            colour = charts.WEST if is_west else charts.BASE
+            entries.append(go.Scattergeo(lon=[None], lat=[None], mode="markers", name=t(key, lang), geo="geo",
+                                         marker=dict(size=12, color=colour), hoverinfo="skip", showlegend=True,
+                                         meta={"role": "legend"}))
+    if rows["rank"].isna().any():
+        entries.append(go.Scattergeo(lon=[None], lat=[None], mode="markers", name=t("map_legend_band", lang),
+                                     geo="geo", marker=dict(size=12, symbol="circle-open", color=charts.BASE,
+                                                            line=dict(width=2.5)),
+                                     hoverinfo="skip", showlegend=True, meta={"role": "legend"}))
+    return entries
+
+
+def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region_group: str,
+               title: str, size: int | None = None, total: int | None = None, mode: str = "auto") -> go.Figure:
+    """A map of every region of the level: coloured by rank or value where published, grey where not; or, for a
+    sparse city ranking (`mode` 'auto' decides, see `use_markers`), numbered markers over a grey base.
+
+    `frame` is `queries.map_values(...)`; `size` is the ranking's size (the rank colours span 1 … size) and `total`
+    how many regions the release covers (the caption says "10 of 351 cities"; default: those drawn). Regions
+    outside `region_group` (unless 'all') are faded and the group is outlined. Regions that have data but no
+    boundary are listed in `fig.layout.meta["unmapped"]`; `fig.layout.meta["alt"]` is a one-sentence description.
     """
     if level not in GEO_FILES:
         raise ValueError(f"unknown level {level!r}")
@@ -359,20 +416,31 @@ def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region
     data["in_group"] = (region_group == "all") | (data["economic_region"] == region_group)
     data["hover"] = hover_texts(data, level, lang)
     drawn = data[data["adcode"].isin(boundary.ids)]
-    scale = color_scale(drawn[color_by], color_by, lang)
+    markers = mode == "markers" or (mode == "auto" and use_markers(drawn, level))
+    scale = color_scale(drawn[color_by], color_by, lang, size)
+    shaded = drawn.assign(**{color_by: np.nan}) if markers else drawn  # markers: every area stays grey
 
     fig = go.Figure()
     coloured = drawn[drawn[color_by].notna()]
-    dotted = coloured if level == "city" and len(coloured) <= MARKER_LIMIT else coloured.iloc[:0]
-    fig.add_traces(_layers(boundary, drawn, scale, level, "geo", with_colorbar=True))
+    dotted = coloured if level == "city" and len(coloured) <= MARKER_LIMIT and not markers else coloured.iloc[:0]
+    placed = drawn[drawn["published"].fillna(False).astype(bool) & (drawn["rank"].notna()
+                                                                     | drawn["rank_at_most"].notna())]
+    main, south = (_in_box(boundary, placed, MAIN_LON, MAIN_LAT),
+                   _in_box(boundary, placed, INSET_LON, (INSET_LAT[0], MAIN_LAT[0])))
+    fig.add_traces(_layers(boundary, shaded, scale, level, "geo", with_colorbar=not markers))
     fig.add_traces(_dots(boundary, dotted[_in_box(boundary, dotted, MAIN_LON, MAIN_LAT)], scale, "geo"))
     # The inset repeats the areas it shows; dots only for islands south of the main map (三沙).
-    inset = drawn[drawn["adcode"].isin(boundary.in_box(INSET_LON, INSET_LAT))]
+    inset = shaded[shaded["adcode"].isin(boundary.in_box(INSET_LON, INSET_LAT))]
     fig.add_traces(_layers(boundary, inset, scale, level, "geo2", with_colorbar=False))
     fig.add_traces(_dots(boundary, dotted[_in_box(boundary, dotted, INSET_LON, (INSET_LAT[0], MAIN_LAT[0]))], scale,
                          "geo2"))
+    if markers:
+        fig.add_traces(_markers(boundary, placed[main], "geo", lang))
+        fig.add_traces(_markers(boundary, placed[south], "geo2", lang))
+        fig.add_traces(_marker_legend(placed, lang))
 
-    fig.add_trace(_legend_square(t("not_published", lang), NOT_PUBLISHED))
+    fig.add_trace(_legend_square(t("not_published" if not markers else "map_legend_unpublished", lang),
+                                 NOT_PUBLISHED))
     if region_group != "all":
         group = t(f"region_{region_group}", lang)
         in_group = data[data["in_group"]]
@@ -414,25 +482,29 @@ def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", font=dict(size=12),
                     itemclick=False, itemdoubleclick=False, bgcolor="rgba(255,255,255,0)"),
     )
+    shown = len(placed) if markers else int(drawn[color_by].notna().sum())
     fig.update_layout(meta={
-        "alt": alt_text(level, lang, title, int(drawn[color_by].notna().sum()), len(drawn), color_by, region_group),
-        "unmapped": unmapped(data, level)["adcode"].tolist(),
+        "alt": alt_text(level, lang, title, shown, int(total or len(drawn)), "markers" if markers else color_by,
+                        region_group),
+        "unmapped": unmapped(data, level)["adcode"].tolist(), "mode": "markers" if markers else "areas",
     })
     return fig
 
 
 def map_table(frame: pd.DataFrame, level: str, lang: str) -> pd.DataFrame:
-    """The map's data as a download: every region of the level, published ones first by rank; empty = not published."""
-    data = frame.sort_values(["rank", "value", "adcode"], ascending=[True, False, True], na_position="last")
+    """The map's data as a download: every region of the level, published ones first in reading order (bands after
+    the exact ranks above them); empty = not published."""
+    data = pres.sort_ranked(frame).reset_index(drop=True)
     return pd.DataFrame({
         "rank": data["rank"].astype("Int64"),
+        "rank_at_most": data["rank_at_most"].astype("Int64"),
         "region": localized(data, lang, "region_zh", "region_en"),
         "adcode": data["adcode"].astype(str),
         "province": localized(data, lang, "province_zh", "province_en"),
         "economic_region": [t(f"region_{r}", lang) if r in REGION_GROUPS else r for r in data["economic_region"]],
         "value": data["value"].astype(float),
         "basis": [t(f"basis_{b}", lang) if isinstance(b, str) else None for b in data["basis"]],
-        "rank_source": data["rank_source"],
-        "source": data["source_url"],
+        "rank_source": [t(f"rank_source_{r}", lang) if isinstance(r, str) else None for r in data["rank_source"]],
+        "source": [pres.source_label(u) or None for u in data["source_url"]],
         "on_map": data["adcode"].astype(str).isin(boundaries(level).ids),
-    }).reset_index(drop=True)
+    })

@@ -173,9 +173,12 @@ def clear_cache() -> None:
 # ---------------------------------------------------------------- catalogue
 
 def families() -> pd.DataFrame:
+    """Families with releases, oldest first, with their catalogue notes and what kinds of figures they hold."""
     return fetch("""
-        SELECT f.code AS family, f.name_zh, f.name_en, f.publisher, count(DISTINCT r.release_id) AS releases
-        FROM family f JOIN release r ON r.family = f.code
+        SELECT f.code AS family, f.name_zh, f.name_en, f.publisher, f.publisher_en, f.comparable_values,
+               f.caveats, f.methodology_zh, f.methodology_en, s.* EXCLUDE (family),
+               count(DISTINCT r.release_id) AS releases
+        FROM family f JOIN release r ON r.family = f.code JOIN family_summary s ON s.family = f.code
         GROUP BY ALL ORDER BY min(r.published)""")
 
 
@@ -193,7 +196,8 @@ def indicators(family: str, period: str | None = None, level: str | None = None)
     """Indicators with data in a family (optionally one period and level), in catalogue order."""
     return fetch("""
         SELECT i.code AS indicator, i.name_zh, i.name_en, i.kind, i.parent, i.sort, i.higher_is_better,
-               sum(k.n_regions)::BIGINT AS n_regions, sum(k.n_ranked)::BIGINT AS n_ranked
+               sum(k.n_regions)::BIGINT AS n_regions, sum(k.n_ranked)::BIGINT AS n_ranked,
+               sum(k.n_banded)::BIGINT AS n_banded, max(k.worst_rank) AS worst_rank, max(k.worst_band) AS worst_band
         FROM indicator i JOIN release_summary k ON k.family = i.family AND k.indicator = i.code
         WHERE i.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.level = ?) AND k.scope = 'national'
         GROUP BY ALL ORDER BY i.sort""", [family, period, period, level, level])
@@ -250,14 +254,16 @@ def _filter_params(region: str, province: str | None, adcodes: Sequence[str]) ->
 def ranking(family: str, period: str, indicator: str, level: str, region: str = "all",
             province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """One period's national ranking with Δrank against the previous period of the same concept and the
-    rank history (for sparklines). Rows are ordered by rank; unranked (value-only) rows last."""
+    rank history (for sparklines). Rows in reading order: exact ranks, each band ('top N') after the exact ranks
+    up to N, then value-only rows."""
     return fetch(f"""
         WITH hist AS (
             SELECT adcode, history, history_periods FROM rank_history_data
             WHERE family = ? AND level = ? AND concept = ?)
-        SELECT k.rank, k.region_zh, k.region_short_zh, k.region_en, k.adcode, k.province_zh, k.province_en,
-               k.economic_region, k.is_west, k.value, c.previous_rank, c.previous_period, c.rank_change,
-               c.framework_changed, h.history, h.history_periods, k.basis, k.basis_note, k.rank_source,
+        SELECT k.rank, k.rank_at_most, k.region_zh, k.region_short_zh, k.region_en, k.adcode, k.province_zh,
+               k.province_en, k.economic_region, k.is_west, k.value, c.previous_rank, c.previous_period,
+               c.rank_change, c.framework_changed, c.previous_ranked, c.ranked_before, h.history,
+               h.history_periods, k.basis, k.basis_note, k.rank_source,
                k.source_url, k.source_ref, k.indicator, k.indicator_zh, k.indicator_en, k.period, k.data_year,
                k.edition, k.release_id
         FROM rankings k
@@ -266,7 +272,7 @@ def ranking(family: str, period: str, indicator: str, level: str, region: str = 
         LEFT JOIN hist h ON h.adcode = k.adcode
         WHERE k.family = ? AND k.period = ? AND k.indicator = ? AND k.level = ? AND k.scope = 'national'
               AND NOT k.is_restated {_FILTER}
-        ORDER BY k.rank NULLS LAST, k.value DESC NULLS LAST, k.adcode""",
+        ORDER BY coalesce(k.rank, k.rank_at_most + 0.5) NULLS LAST, k.value DESC NULLS LAST, k.adcode""",
                  [family, level, period_concept(family, period, indicator), family, period, indicator, level,
                   *_filter_params(region, province, adcodes)])
 
@@ -276,6 +282,16 @@ def period_concept(family: str, period: str, indicator: str) -> str:
     frame = fetch("SELECT ri.concept FROM release_summary s JOIN release_indicator ri USING (release_id, indicator) "
                   "WHERE s.family = ? AND s.period = ? AND s.indicator = ? LIMIT 1", [family, period, indicator])
     return frame["concept"].iloc[0] if len(frame) else indicator
+
+
+def ranking_periods(family: str, level: str) -> dict[str, set[str]]:
+    """Per concept, the periods that hold its national ranking at this level: a region missing from one of them
+    is a gap in its history, not a period to skip."""
+    frame = fetch("""
+        SELECT DISTINCT ri.concept, s.period
+        FROM release_summary s JOIN release_indicator ri USING (release_id, indicator)
+        WHERE s.family = ? AND s.level = ? AND s.scope = 'national' AND s.n_ranked > 0""", [family, level])
+    return {c: set(g["period"]) for c, g in frame.groupby("concept")}
 
 
 def concept_of(family: str, indicator: str) -> str:
@@ -304,8 +320,8 @@ def map_values(family: str, period: str, indicator: str, level: str) -> pd.DataF
     return fetch("""
         SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en,
                g.province_adcode, g.province_zh, g.province_en, g.economic_region, g.is_west, g.has_boundary,
-               k.rank, k.value, k.rank_source, k.basis, k.source_url,
-               k.rank IS NOT NULL OR k.value IS NOT NULL AS published
+               k.rank, k.rank_at_most, k.value, k.rank_source, k.basis, k.source_url, k.release_id,
+               k.rank IS NOT NULL OR k.value IS NOT NULL OR k.rank_at_most IS NOT NULL AS published
         FROM region g
         LEFT JOIN rankings k ON k.adcode = g.adcode AND k.level = g.level AND k.family = ? AND k.period = ?
              AND k.indicator = ? AND k.scope = 'national' AND NOT k.is_restated
@@ -339,7 +355,8 @@ def slope(family: str, indicator: str, level: str, start: str, end: str, region:
         SELECT coalesce(a.adcode, b.adcode) AS adcode, coalesce(a.region_zh, b.region_zh) AS region_zh,
                coalesce(a.region_short_zh, b.region_short_zh) AS region_short_zh,
                coalesce(a.region_en, b.region_en) AS region_en, coalesce(a.is_west, b.is_west) AS is_west,
-               a.rank AS start_rank, b.rank AS end_rank, a.rank - b.rank AS rank_change
+               a.rank AS start_rank, b.rank AS end_rank, a.rank - b.rank AS rank_change,
+               coalesce(b.rank_source, a.rank_source) AS rank_source
         FROM (SELECT * FROM r WHERE period = ?) a FULL JOIN (SELECT * FROM r WHERE period = ?) b USING (adcode)
         ORDER BY end_rank NULLS LAST, start_rank""",
                  [family, level, concept_of(family, indicator), *_filter_params(region, province, adcodes), start, end])
@@ -351,11 +368,12 @@ def subindicator_ranks(family: str, period: str, level: str, kinds: Sequence[str
     return fetch(f"""
         SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.province_zh, k.is_west, k.economic_region,
                k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_parent,
-               k.indicator_sort AS sort, k.rank, k.value, k.basis, k.source_url, k.total_rank
+               k.indicator_sort AS sort, k.rank, k.rank_at_most, k.value, k.basis, k.rank_source, k.source_url,
+               k.total_rank, k.release_id
         FROM rankings k
         WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
               AND list_contains(?::VARCHAR[], k.indicator_kind) {_FILTER}
-        ORDER BY k.indicator_sort, k.rank NULLS LAST""",
+        ORDER BY k.indicator_sort, coalesce(k.rank, k.rank_at_most + 0.5) NULLS LAST""",
                  [family, period, level, list(kinds), *_filter_params(region, province, adcodes)])
 
 
@@ -365,7 +383,8 @@ def region_rows(family: str, adcode: str, level: str) -> pd.DataFrame:
     return fetch("""
         SELECT k.period, k.data_year, k.edition, k.framework, k.indicator, k.indicator_zh, k.indicator_en,
                k.indicator_kind, k.concept, k.concept_zh, k.concept_en, k.indicator_sort AS sort, k.scope, k.rank,
-               k.value, k.rank_source, k.basis, k.basis_note, k.source_url, k.is_restated, k.is_west,
+               k.rank_at_most, k.value, k.rank_source, k.basis, k.basis_note, k.source_url, k.source_ref,
+               k.is_restated, k.is_west, k.release_id,
                k.province_rank, k.province_ranked, k.west_rank, k.west_ranked, k.ranked
         FROM rankings k
         WHERE k.family = ? AND k.adcode = ? AND k.level = ?
@@ -376,11 +395,13 @@ def compare(family: str, period: str, level: str, adcodes: Sequence[str]) -> pd.
     """Every indicator of one period for the chosen regions (national scope)."""
     return fetch("""
         SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.is_west, k.indicator, k.indicator_zh,
-               k.indicator_en, k.indicator_kind, k.indicator_sort AS sort, k.rank, k.value, k.basis, k.source_url
+               k.indicator_en, k.indicator_kind, k.indicator_sort AS sort, k.rank, k.rank_at_most, k.value, k.basis,
+               k.rank_source, k.source_url, k.release_id
         FROM rankings k
         WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
               AND list_contains(?::VARCHAR[], k.adcode)
-        ORDER BY k.indicator_sort, k.rank NULLS LAST""", [family, period, level, list(adcodes)])
+        ORDER BY k.indicator_sort, coalesce(k.rank, k.rank_at_most + 0.5) NULLS LAST""",
+                 [family, period, level, list(adcodes)])
 
 
 _EXTRACT_WHERE = f"""
@@ -398,21 +419,21 @@ def extract(family: str, period: str | None = None, indicator: str | None = None
     """The public view's rows for downloads: the whole family, or filtered like the explorer. Not cached (it
     runs when a download is clicked, and a whole family can be millions of rows)."""
     return fetch(f"""
-        SELECT k.family, k.edition, k.data_year, k.period, k.adcode, k.region_zh, k.region_en, k.level,
-               k.province_zh, k.province_en, k.economic_region, k.is_west, k.indicator, k.indicator_zh,
-               k.indicator_en, k.concept, k.value, k.rank, k.rank_source, k.scope, k.basis, k.basis_note,
-               k.source_url, k.source_ref, k.is_restated
+        SELECT k.family, k.release_id, k.edition, k.data_year, k.period, k.adcode, k.region_zh, k.region_en,
+               k.level, k.province_zh, k.province_en, k.economic_region, k.is_west, k.indicator, k.indicator_zh,
+               k.indicator_en, k.concept, k.value, k.rank, k.rank_at_most, k.rank_source, k.scope, k.basis,
+               k.basis_note, k.source_url, k.source_ref, k.is_restated
         FROM rankings k {_EXTRACT_WHERE}
         ORDER BY k.data_year, k.indicator, k.level, k.scope, k.rank NULLS LAST, k.adcode""",
                  _extract_params(family, period, indicator, level, region, province, adcodes), cache=False)
 
 
-def extract_count(family: str, period: str | None = None, indicator: str | None = None, level: str | None = None,
-                  region: str = "all", province: str | None = None, adcodes: Sequence[str] = ()) -> int:
-    """How many rows `extract` would return with the same arguments."""
-    frame = fetch(f"SELECT count(*) AS n FROM rankings k {_EXTRACT_WHERE}",
-                  _extract_params(family, period, indicator, level, region, province, adcodes))
-    return int(frame["n"].iloc[0])
+def extract_releases(family: str, period: str | None = None, indicator: str | None = None,
+                     level: str | None = None, region: str = "all", province: str | None = None,
+                     adcodes: Sequence[str] = ()) -> pd.DataFrame:
+    """The releases `extract` would return rows of with the same arguments, and how many rows of each."""
+    return fetch(f"SELECT k.release_id, count(*) AS n FROM rankings k {_EXTRACT_WHERE} GROUP BY ALL ORDER BY ALL",
+                 _extract_params(family, period, indicator, level, region, province, adcodes))
 
 
 # ---------------------------------------------------------------- provenance
@@ -420,7 +441,7 @@ def extract_count(family: str, period: str | None = None, indicator: str | None 
 def releases(family: str | None = None) -> pd.DataFrame:
     return fetch("""
         SELECT release_id, family, edition, data_year, data_year_from, data_year_to, title, title_en, publisher,
-               published, source_urls, citation, terms, framework, notes, format, raw_file, raw_sha256,
+               publisher_en, published, source_urls, citation, terms, framework, notes, format, raw_file, raw_sha256,
                sidecar_file, observation_count, loaded_at
         FROM release WHERE (? IS NULL OR family = ?) ORDER BY family, published, edition""", [family, family])
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboard import presentation as pres
+from dashboard import views
 from dashboard.i18n import localized, ordinal, t
+
+ALL_ROUND_TOP = 10
+KIND_ORDER = ("sub_index", "sub_industry", "component")
 
 
 def _name(row: pd.Series, lang: str) -> str:
@@ -48,3 +53,19 @@ def stories(ranking: pd.DataFrame, changes: pd.DataFrame, lang: str, indicator: 
         out.append(t("story_west", lang, city=_name(west, lang), rank=ordinal(west["rank"], lang),
                      indicator=indicator, period=period))
     return out[: limit + 1]
+
+
+def all_round_stories(subs: pd.DataFrame, lang: str, period: str, catalogue: dict[str, int]) -> list[str]:
+    """'重庆: all ten sub-industries in the national top 10 · 2018 edition (data 2017)': one line per region in the
+    top 10 (an exact rank or a band) of every sub-indicator of a kind that the period published, where it
+    published two or more. 'all N published …' where the catalogue knows more indicators of the kind."""
+    out = []
+    for kind in KIND_ORDER:
+        frame = subs[(subs["indicator_kind"] == kind) & (subs["rank"].notna() | subs["rank_at_most"].notna())]
+        n, leaders = views.all_round(frame, lang, ALL_ROUND_TOP) if len(frame) else (0, [])
+        if n >= 2:
+            key = "story_all_round" if n >= catalogue.get(kind, n) else "story_all_round_published"
+            name = t(f"kind_{kind}", lang)  # "Sub-industries" is a heading; mid-sentence it is lower case
+            out += [t(key, lang, city=city, count=pres.count_text(n, lang), kind=name if lang == "zh" else name.lower(),
+                      top=ALL_ROUND_TOP, period=period) for city in leaders]
+    return out

@@ -18,6 +18,10 @@ class Family:
     name_zh: str
     name_en: str
     publisher: str
+    publisher_en: str
+    comparable_values: bool  # whether index points compare across periods (else: ranks only)
+    caveats: list[dict[str, str]]  # {zh, en} notes every page of the family shows
+    methodology: dict[str, str]  # {zh, en}
     indicators: pd.DataFrame  # code, name_zh, name_en, kind, parent, concept, unit, higher_is_better, sort
     concepts: pd.DataFrame  # concept, name_zh, name_en
 
@@ -39,7 +43,9 @@ def _load_family(path: Path) -> Family:
     # A concept without its own entry is named after the indicator that carries its code.
     own = ind[~ind["concept"].isin(named["concept"])][["concept", "name_zh", "name_en"]]
     concepts = pd.concat([named, own.drop_duplicates("concept")], ignore_index=True)
-    return Family(data["family"], data["name_zh"], data["name_en"], data["publisher"], ind, concepts)
+    return Family(data["family"], data["name_zh"], data["name_en"], data["publisher"],
+                  data.get("publisher_en", data["publisher"]), bool(data.get("comparable_values", False)),
+                  list(data.get("caveats") or []), dict(data.get("methodology") or {}), ind, concepts)
 
 
 @lru_cache(maxsize=1)

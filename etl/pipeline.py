@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.catalogue import families
+from etl.catalogue import Family, families
 from etl.harmonize import harmonize
 from etl.parse import parse
 from etl.paths import SIDECAR_SUFFIX
@@ -125,7 +125,8 @@ def _release_row(rel: LoadedRelease, raw_dir: Path, loaded_at: dt.datetime) -> d
     return {
         "release_id": sc.release_id, "family": sc.family, "edition": sc.edition, "data_year": sc.data_year,
         "data_year_from": int(years.min()), "data_year_to": int(years.max()), "title": sc.title,
-        "title_en": sc.title_en, "publisher": sc.publisher, "published": sc.published,
+        "title_en": sc.title_en, "publisher": sc.publisher, "publisher_en": sc.publisher_en,
+        "published": sc.published,
         "source_urls": sc.source_urls, "citation": sc.citation, "terms": sc.terms, "framework": sc.framework,
         "notes": sc.notes, "format": sc.format, "raw_file": _shown_path(sc.raw_path, raw_dir),
         "raw_sha256": rel.raw_sha256, "sidecar_file": _shown_path(sc.path, raw_dir),
@@ -175,6 +176,13 @@ def _observation_rows(rel: LoadedRelease) -> pd.DataFrame:
     )
 
 
+def _family_row(code: str, fam: Family) -> dict:
+    return {"code": code, "name_zh": fam.name_zh, "name_en": fam.name_en, "publisher": fam.publisher,
+            "publisher_en": fam.publisher_en, "comparable_values": fam.comparable_values,
+            "caveats": json.dumps(fam.caveats, ensure_ascii=False),
+            "methodology_zh": fam.methodology.get("zh"), "methodology_en": fam.methodology.get("en")}
+
+
 def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     fams = families()
@@ -184,8 +192,7 @@ def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataF
     return {
         "region": region_master(),
         "region_alias": region_aliases(),
-        "family": pd.DataFrame([{"code": c, "name_zh": f.name_zh, "name_en": f.name_en, "publisher": f.publisher}
-                                for c, f in fams.items()]),
+        "family": pd.DataFrame([_family_row(c, f) for c, f in fams.items()]),
         "release": pd.DataFrame([_release_row(r, raw_dir, loaded_at) for r in releases]),
         "indicator": indicators,
         "concept": concepts.drop_duplicates(["family", "concept"]),

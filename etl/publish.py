@@ -22,7 +22,7 @@ SQL_DIR = Path(__file__).parent
 TMP_MARK = ".tmp-"
 REQUIRED_TABLES = ("region", "region_alias", "family", "release", "indicator", "concept", "release_indicator",
                    "observation", "rankings_data", "rank_changes_data", "rank_history_data", "release_summary",
-                   "region_coverage", "etl_run",
+                   "region_coverage", "family_summary", "etl_run",
                    "warehouse_info")
 
 

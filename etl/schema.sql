@@ -8,11 +8,16 @@ CREATE TABLE region (
 );
 CREATE TABLE region_alias (alias VARCHAR NOT NULL, adcode VARCHAR NOT NULL, level VARCHAR NOT NULL,
                            kind VARCHAR NOT NULL, note VARCHAR);
-CREATE TABLE family (code VARCHAR PRIMARY KEY, name_zh VARCHAR, name_en VARCHAR, publisher VARCHAR);
+-- comparable_values: whether index points compare across periods (Tencent rebases every edition: ranks only);
+-- caveats: [{zh, en}] shown on every page of the family.
+CREATE TABLE family (code VARCHAR PRIMARY KEY, name_zh VARCHAR, name_en VARCHAR, publisher VARCHAR,
+                     publisher_en VARCHAR, comparable_values BOOLEAN NOT NULL, caveats JSON, methodology_zh VARCHAR,
+                     methodology_en VARCHAR);
 CREATE TABLE release (
     release_id VARCHAR PRIMARY KEY, family VARCHAR NOT NULL, edition VARCHAR NOT NULL, data_year INTEGER,
     data_year_from INTEGER NOT NULL, data_year_to INTEGER NOT NULL, title VARCHAR NOT NULL, title_en VARCHAR,
-    publisher VARCHAR NOT NULL, published DATE NOT NULL, source_urls VARCHAR[] NOT NULL, citation VARCHAR NOT NULL,
+    publisher VARCHAR NOT NULL, publisher_en VARCHAR, published DATE NOT NULL, source_urls VARCHAR[] NOT NULL,
+    citation VARCHAR NOT NULL,
     terms VARCHAR NOT NULL, framework VARCHAR NOT NULL, notes VARCHAR, format VARCHAR NOT NULL,
     raw_file VARCHAR NOT NULL, raw_sha256 VARCHAR NOT NULL, sidecar_file VARCHAR NOT NULL,
     sidecar_sha256 VARCHAR NOT NULL, derived_from JSON, observation_count INTEGER NOT NULL,

@@ -24,8 +24,8 @@ ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030")
 SOURCE_PATTERN = re.compile(r"^(https?://[^\s<>\"'`]+|NO_URL:.+)$")
 REQUIRED = ("family", "edition", "title", "publisher", "published", "source_urls", "citation", "terms",
             "framework", "format")
-OPTIONAL = ("data_year", "data_years", "title_en", "notes", "file", "sha256", "encoding", "sheet", "level",
-            "columns", "indicators", "value_range", "ranks_complete", "missing_values", "derived_from",
+OPTIONAL = ("data_year", "data_years", "title_en", "publisher_en", "notes", "file", "sha256", "encoding", "sheet",
+            "level", "columns", "indicators", "value_range", "ranks_complete", "missing_values", "derived_from",
             "pdf", "coverage")
 TODO = re.compile(r"^\s*TODO\b")  # `etl init` writes what it cannot know as "TODO: …"
 
@@ -56,6 +56,7 @@ class Sidecar:
     data_year: int | None = None
     data_years: tuple[int, int] | None = None
     title_en: str | None = None
+    publisher_en: str | None = None
     notes: str | None = None
     file: str | None = None
     sha256: str | None = None
@@ -149,7 +150,7 @@ def _check_value(key: str, value: Any, problems: Problems, where: Path, line: in
         problems.add(where, f"key {key!r}: {msg}", line, key)
 
     if key in ("family", "edition", "title", "publisher", "citation", "terms", "framework", "title_en",
-               "notes", "file", "sha256", "sheet"):
+               "publisher_en", "notes", "file", "sha256", "sheet"):
         if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, dict | list):
             return bad("must be non-empty text")
         text = str(value).strip()

@@ -101,10 +101,21 @@ FROM rank_changes_data c JOIN region g ON g.adcode = c.adcode AND g.level = c.le
 -- release_summary: what the sidebar needs per family (periods, levels, indicators with counts), tiny.
 CREATE TABLE release_summary AS
 SELECT family, period, data_year, edition, release_id, framework, level, scope, indicator,
-       count(adcode) AS n_regions, count(rank) AS n_ranked, count(rank_at_most) AS n_banded
+       count(adcode) AS n_regions, count(rank) AS n_ranked, count(rank_at_most) AS n_banded,
+       max(rank) AS worst_rank, max(rank_at_most) AS worst_band
 FROM rankings_data WHERE NOT is_restated
 GROUP BY ALL ORDER BY ALL;
 
 -- region_coverage: the regions a family has any observation for, per level (pickers).
 CREATE TABLE region_coverage AS
 SELECT DISTINCT family, level, adcode FROM rankings_data ORDER BY ALL;
+
+-- family_summary: what kinds of figures a family holds (the pages' "how to read this" explains only those).
+CREATE TABLE family_summary AS
+SELECT family, count(*) FILTER (WHERE rank_at_most IS NOT NULL) AS n_banded,
+       count(*) FILTER (WHERE basis = 'derived') AS n_derived, count(*) FILTER (WHERE is_restated) AS n_restated,
+       count(*) FILTER (WHERE rank_source = 'computed') AS n_computed,
+       count(*) FILTER (WHERE rank_source = 'published') AS n_published_ranks,
+       count(*) FILTER (WHERE value IS NOT NULL) AS n_valued, count(DISTINCT framework) AS n_frameworks,
+       count(DISTINCT period) AS n_periods
+FROM rankings_data GROUP BY family ORDER BY family;

@@ -73,8 +73,10 @@ def test_rankings_page_shows_the_2018_city_ranking_with_sources(app):
     view = at.dataframe[0].value
     assert view["region"].tolist()[:3] == ["深圳市", "广州市", "北京市"]
     cq = view[view["region"] == "重庆市"].iloc[0]
-    assert cq["rank"] == 7 and cq["delta"] == "▲1" and cq["value"] == "未公布" and cq["history"] == "8 → 7"
+    assert cq["rank"] == "7" and cq["delta"] == "▲1" and cq["value"] == "未公布" and cq["history"] == "– → 8 → 7"
     assert cq["source"].startswith("http://www.hkcd.com")
+    cs = view[view["region"] == "长沙市"].iloc[0]
+    assert cs["delta"] == "上期未公布" and cs["history"] == "9 → – → 10"  # ranked in 2016, missing in 2017
 
 
 def test_url_parameters_select_edition_language_and_region(app):
@@ -83,7 +85,7 @@ def test_url_parameters_select_edition_language_and_region(app):
     assert at.selectbox(key="edition").value == "2017"
     view = at.dataframe[0].value
     assert view["region"].tolist() == ["Chengdu", "Chongqing"]
-    assert view["rank"].tolist() == [5, 8]
+    assert view["rank"].tolist() == ["5", "8"]
 
 
 def test_widgets_write_the_url_back(app):
@@ -138,10 +140,10 @@ def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):
     body = texts(at)
     assert "重庆市" in [h.value for h in at.header]
     assert "全国第6名" in body and "西部第2名" in body
-    table = at.dataframe[0].value
-    total = table[(table["indicator"] == "总指数") & (table["scope"] == "全国")]
-    assert total["rank"].tolist() == ["8", "7", "6"]
-    assert "None" not in table.to_string()
+    grid = at.dataframe[0].value.set_index("indicator")  # the indicator × period grid
+    assert grid.loc["总指数"].tolist() == ["", "8", "7", "6"]  # the 2016 edition did not publish 重庆
+    assert list(grid.columns)[-1] == "2019年版（2018年数据）"
+    assert "None" not in grid.to_string() and "nan" not in grid.to_string()
 
 
 def test_compare_two_cities_side_by_side(dense):
@@ -152,7 +154,70 @@ def test_compare_two_cities_side_by_side(dense):
 
 
 def test_data_page_lists_releases_with_citations(dense):
-    at = dense("data")
+    at = dense("data", family="pku_dfiic")
     releases = at.dataframe[0].value
     assert "pku_dfiic/2011-2023" in set(releases["release"])
     assert any("经济学（季刊）" in e.label or "PKU" in e.label for e in at.expander) or "经济学" in texts(at)
+
+
+# --- what the reader sees is what the data say (presentation rules on the running app) ------------------------
+
+REBASED = "重新定基"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_rebasing_note_is_tencents_alone(dense, page):
+    """Tencent's caveat (points rebased every edition) on Tencent's pages, never on PKU-DFIIC's."""
+    assert REBASED in texts(dense(page, family="tencent_internet_plus"))
+    assert REBASED not in texts(dense(page, family="pku_dfiic", edition="2020", indicator="index_aggregate"))
+
+
+def test_data_page_shows_the_chosen_familys_methodology_and_releases(dense):
+    pku = dense("data", family="pku_dfiic")
+    assert "2011 年为基期" in texts(pku) and "261.95" not in texts(pku)
+    assert set(pku.dataframe[0].value["release"]) == {"pku_dfiic/2011-2023"}
+    tencent = texts(dense("data", family="tencent_internet_plus"))
+    assert "261.95" in tencent and "2011 年为基期" not in tencent
+
+
+def test_how_to_read_explains_only_the_marks_a_family_carries(dense):
+    tencent = texts(dense("data", family="tencent_internet_plus", lang="en"))
+    pku = texts(dense("data", family="pku_dfiic", edition="2020", indicator="index_aggregate", lang="en"))
+    assert "**Top N**" in tencent and "**Stated / derived**" in tencent and "**Restated**" in tencent
+    assert "**Top N**" not in pku and "**Restated**" not in pku and "**Computed**" in pku
+
+
+def test_a_control_with_one_option_is_text_not_a_widget(app):
+    at = app("rankings", edition="2018", indicator="digital_retail")  # two cities, one choice of length
+    assert not [c for c in at.segmented_control if c.key == "top_n"]
+    assert "显示：全部（2）" in texts(at)
+    trends = app("trends")
+    assert not [c for c in trends.segmented_control if c.key == "trend_view"]  # ranks only: Tencent rebases
+    assert "视图：名次" in texts(trends)
+
+
+def test_the_overview_tells_chongqings_sub_industry_story(app):
+    body = texts(app(None, edition="2018"))
+    assert "重庆：全部十个细分行业均进入全国前10 · 2018年版（2017年数据）" in body
+    assert "成都：全部十个细分行业均进入全国前10 · 2018年版（2017年数据）" in body
+    english = texts(app(None, edition="2018", lang="en"))
+    assert "Chongqing: all ten sub-industries in the national top 10 · 2018 edition (data 2017)" in english
+
+
+def test_the_sub_indices_page_offers_the_2018_sub_industries_as_bands(app):
+    at = app("subindices", edition="2018")
+    control = at.segmented_control(key="sub_kind")
+    assert control.options == ["分项指数", "细分行业"]
+    control.set_value("sub_industry").run()
+    assert "在全部 10 个已公布的细分行业中都进入前 10 名：成都、重庆" in texts(at)
+
+
+def test_city_profile_says_which_year_a_restated_figure_describes_and_cites_sources_without_url(app):
+    at = app("city", edition="2018", cities="成都")
+    others = at.dataframe[1].value  # restated figures and other scopes, apart from the period grid
+    restated = others[others["indicator"] == "数字政务"]
+    assert restated["period"].tolist() == ["2018年版（2017年数据） · 追溯2016年"] and restated["rank"].tolist() == ["9"]
+    assert restated["source_note"].iloc[0].startswith("成都商报2018-04-13")
+    grid = at.dataframe[0].value.set_index("indicator")
+    assert grid.loc["数字政务", "2018年版（2017年数据）"] == "7"  # the edition's own figure, once
+    assert "None" not in others.to_string()

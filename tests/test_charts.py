@@ -1,59 +1,202 @@
-"""Charts and the precomputed ranks behind them, on the embedded Tencent data (no Streamlit): what a reader of
-Chongqing's page and of the rankings sees."""
+"""Charts and the presentation rules behind them, on the real embedded Tencent data and PKU-DFIIC (no Streamlit):
+what a reader of each chart may conclude must be what the data say."""
 
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
-from dashboard import charts, tables
+from dashboard import charts, context, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 
-FAMILY, CHONGQING = "tencent_internet_plus", "500100"
+FAMILY, CHONGQING, CHANGSHA, CHENGDU = "tencent_internet_plus", "500100", "430100", "510100"
+
+
+def use(warehouse, monkeypatch):
+    monkeypatch.setenv("INDEX_WAREHOUSE", str(warehouse))
+    q._PINNED.__dict__.clear()
 
 
 @pytest.fixture(autouse=True)
 def embedded(embedded_warehouse, monkeypatch):
-    monkeypatch.setenv("INDEX_WAREHOUSE", str(embedded_warehouse))
-    q._PINNED.__dict__.clear()
+    use(embedded_warehouse, monkeypatch)
     yield
     q._PINNED.__dict__.clear()
 
 
-def chongqing_history():
-    rows = q.region_rows(FAMILY, CHONGQING, "city")
-    return rows[(rows["scope"] == "national") & rows["rank"].notna() & (rows["indicator"] == "total")]
+def periods(lang: str = "zh", family: str = FAMILY):
+    return context.label_periods(q.periods(family), lang)
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_history_chart_shows_chongqing_8th_then_7th_with_one_tick_per_rank(lang):
-    fig = charts.history_chart(chongqing_history(), tables.labelled_periods(FAMILY, lang), lang, "重庆")
+def national(rows):
+    return rows[(rows["scope"] == "national") & rows["rank"].notna() & ~rows["is_restated"]]
+
+
+def traces(fig, role: str | None = None) -> list:
+    return [tr for tr in fig.data if role is None or (tr.meta or {}).get("role") == role]
+
+
+def ys(trace) -> list:
+    """A trace's y values as a reader sees them: None where Plotly draws nothing (NaN or null)."""
+    return [None if v is None or v != v else v for v in trace.y]
+
+
+def points(fig, role: str) -> dict:
+    """name → (position on the rank axis, text, reach back towards 1) over every trace of a role."""
+    out = {}
+    for tr in traces(fig, role):
+        reach = tr.error_x.arrayminus if tr.error_x.arrayminus is not None else [0] * len(tr.y)
+        out.update({y: (x, text, r) for y, x, text, r in zip(tr.y, tr.x, tr.text, reach, strict=True)})
+    return out
+
+
+# --- rule 1: length encodes published values only ------------------------------------------------------------
+
+def test_a_rank_only_ranking_is_dots_on_a_rank_axis_never_bars():
+    ranking = q.ranking(FAMILY, "2018", "total", "city")
+    assert ranking["value"].isna().all()  # Tencent's 2018 list publishes ranks, no values
+    fig = charts.ranking_chart(views.placed(ranking).head(10), "zh", "总指数")
+    assert not [tr for tr in fig.data if isinstance(tr, go.Bar)]
+    placed = points(fig, "ranks")
+    assert placed["成都"][0] == 5 and placed["重庆"][0] == 7  # position on the rank axis = the rank
+    assert placed["深圳"][1] == "#1" and all(r == 0 for _, _, r in placed.values())
+    assert list(fig.layout.yaxis.categoryarray[:3]) == ["深圳", "广州", "北京"]
+
+
+def test_published_values_get_bars_from_zero(full_warehouse, monkeypatch):
+    use(full_warehouse, monkeypatch)
+    ranking = views.placed(q.ranking("pku_dfiic", "2020", "index_aggregate", "city")).head(10)
+    fig = charts.ranking_chart(ranking, "zh", "总指数")
+    (bars,) = fig.data
+    assert isinstance(bars, go.Bar) and fig.layout.xaxis.rangemode == "tozero"
+    assert np.allclose(list(bars.x), ranking["value"].to_numpy())
+
+
+def test_ranking_chart_colours_the_west():
+    fig = charts.ranking_chart(views.placed(q.ranking(FAMILY, "2018", "total", "city")).head(10), "zh", "总指数")
+    colours = {name: tr.marker.color for tr in fig.data for name in tr.y}
+    assert colours["重庆"] == colours["成都"] == charts.WEST != colours["深圳"]
+
+
+# --- rule 2: a period without a published rank is a gap ---------------------------------------------------------
+
+def test_changsha_2017_is_a_gap_in_its_line_not_a_straight_line_through_it():
+    history = q.rank_history(FAMILY, "total", "city")
+    held = q.ranking_periods(FAMILY, "city")["total"]
+    fig = charts.bump_chart(history, periods(), [CHANGSHA], "zh", "总指数", held=held, chosen=[CHANGSHA])
+    (line,) = [tr for tr in fig.data if tr.name == "长沙"]
+    assert ys(line) == [9, None, 10] and not line.connectgaps
+    assert "2017年版（2016年数据）" in list(line.x)
+
+
+def test_changsha_is_not_new_in_2018_but_missing_from_2017():
+    ranking = q.ranking(FAMILY, "2018", "total", "city")
+    view = views.ranking_view(ranking, "en", "2017 edition (data 2016)").set_index("region")
+    assert view.loc["Changsha", "delta"] == "not in prev." and view.loc["Changsha", "history"] == "9 → – → 10"
+    assert view.loc["Chongqing", "delta"] == "▲1" and view.loc["Chongqing", "history"] == "– → 8 → 7"
+
+
+def test_new_only_for_a_region_never_ranked_before():
+    assert pres.delta(5, None, True, False, "2017", "zh").kind == "new"
+    assert pres.delta(5, None, True, True, "2017", "zh").kind == "gap"
+    assert pres.delta(5, None, False, False, "2017", "zh").kind == "none"  # the previous period had no such ranking
+    assert pres.delta(5, None, None, None, None, "zh").kind == "none"  # the first period
+    assert pres.delta(5, 7, True, True, "2017", "zh").text == "▲2"
+
+
+def test_sparklines_show_the_hole():
+    svg = pres.sparkline([9, None, 10])
+    import base64
+    drawn = base64.b64decode(svg.split(",", 1)[1]).decode()
+    assert drawn.count("<circle") == 2 and "<polyline" not in drawn  # two lone points, nothing joins them
+    assert drawn.count("<line") == 1  # the empty period is marked
+    assert pres.sparkline([None, None]) is None
+
+
+def test_history_chart_shows_chongqing_8th_then_7th_with_one_tick_per_rank():
+    rows = national(q.region_rows(FAMILY, CHONGQING, "city"))
+    total = rows[rows["indicator"] == "total"]
+    held = q.ranking_periods(FAMILY, "city")
+    fig = charts.history_chart(total, periods(), "zh", "重庆", held=held, mark="2018")
     (line,) = fig.data
-    assert list(line.y) == [8, 7]
+    assert ys(line) == [None, 8, 7]  # not ranked in the 2016 edition: a hole, not a missing period
     axis = fig.layout.yaxis
     assert axis.range[0] > axis.range[1], "rank 1 must be on top"
     assert axis.dtick == 1 and axis.tickformat == "d", "few ranks: one whole-number tick each (no 1, 1, 2, 2)"
-    assert fig.layout.meta["alt"]
+    assert [t for t in line.text if t] == ["#7"]  # the headline's period is labelled, and it is the last point
 
 
-def test_within_province_and_west_ranks_agree_with_the_national_ranking():
-    ranking = q.ranking(FAMILY, "2018", "total", "city").dropna(subset=["rank"])
-    me = chongqing_history().set_index("period").loc["2018"]
-    western = ranking[ranking["is_west"]]
-    assert me["rank"] == 7
-    assert me["west_rank"] == 1 + int((western["rank"] < 7).sum())
-    assert me["west_ranked"] == len(western) and me["ranked"] == len(ranking)
-    assert me["province_rank"] == 1 and me["province_ranked"] == 1  # the only city of 重庆 in the ranking
+def test_the_city_headline_and_its_chart_label_the_same_period(full_warehouse, monkeypatch):
+    use(full_warehouse, monkeypatch)
+    rows = q.region_rows("pku_dfiic", "330100", "city")  # 杭州
+    headline = views.headline_total(rows, "2020")
+    main = national(rows)[lambda r: r["indicator_kind"].isin(["total", "sub_index"])]
+    fig = charts.history_chart(main, periods(family="pku_dfiic"), "zh", "杭州", mark="2020")
+    total = next(tr for tr in fig.data if tr.customdata[0] == "数字普惠金融总指数")
+    labelled = {x: t for x, t in zip(total.x, total.text, strict=True) if t}
+    assert labelled["2020年"] == f"#{int(headline['rank'])}"
+    assert all(not any(tr.text) for tr in fig.data if tr is not total)  # one labelled line: no pile-up
 
 
-def test_sub_indicator_rows_carry_the_total_rank_of_their_region():
-    subs = q.subindicator_ranks(FAMILY, "2018", "city", ["sub_index"]).dropna(subset=["total_rank"])
-    totals = q.ranking(FAMILY, "2018", "total", "city").set_index("adcode")["rank"]
-    assert len(subs)
-    assert (subs["total_rank"].to_numpy() == totals.loc[subs["adcode"]].to_numpy()).all()
+# --- bands ---------------------------------------------------------------------------------------------------
+
+def test_a_band_is_a_range_on_the_rank_axis_and_sorts_after_the_exact_ranks_above_it():
+    ranking = q.ranking(FAMILY, "2018", "digital_retail", "city")
+    fig = charts.ranking_chart(views.placed(ranking), "en", "Digital retail")
+    placed = points(fig, "ranks")
+    assert placed == {"Chongqing": (10.0, "top 10", 9.0), "Chengdu": (10.0, "top 10", 9.0)}  # from 1 to 10
+    mixed = pd.DataFrame({"rank": [10, None, 11, 3], "rank_at_most": [None, 10, None, None], "value": None})
+    frame = pres.sort_ranked(mixed)
+    assert [pres.rank_text(r, b, "zh") for r, b in zip(frame["rank"], frame["rank_at_most"], strict=True)] == \
+        ["3", "10", "前10", "11"]
 
 
-def test_ranking_bar_puts_the_leader_first_and_colours_the_west():
-    frame = q.ranking(FAMILY, "2018", "total", "city").head(10)
-    fig = charts.ranking_bar(frame, "zh", "总指数")
-    bars = fig.data[0]
-    assert bars.y[0] == "深圳" and fig.layout.yaxis.autorange == "reversed"
-    colours = dict(zip(bars.y, bars.marker.color, strict=True))
-    assert colours["重庆"] == colours["成都"] != colours["深圳"]
+def test_bands_show_as_top_10_in_tables_and_heatmaps_never_as_numbers():
+    subs = views.placed(q.subindicator_ranks(FAMILY, "2018", "city", ["sub_industry"]))
+    grid = views.heatmap_table(subs, "zh").set_index("region")
+    assert set(grid.loc["重庆市"]) == {"前10"} and len(grid.loc["重庆市"]) == 10
+    export = views.ranking_export(q.ranking(FAMILY, "2018", "digital_finance", "city"), "zh", None)
+    assert export["rank"].isna().all() and export["rank_at_most"].tolist() == [10, 10]
+    fig = charts.rank_heatmap(subs, "zh", "细分行业", size=10)
+    (bands,) = traces(fig, "bands")
+    (ranks,) = traces(fig, "ranks")
+    assert {t for row in bands.text for t in row} == {"前10"}
+    assert np.isnan(np.asarray(ranks.z, dtype=float)).all()  # no band became a coloured rank
+
+
+def test_chongqing_and_chengdu_are_in_the_top_10_of_all_ten_sub_industries():
+    subs = views.placed(q.subindicator_ranks(FAMILY, "2018", "city", ["sub_industry"]))
+    assert views.all_round(subs, "zh") == (10, ["成都", "重庆"])  # ordered by their total rank (5th, 7th)
+
+
+# --- rule 6: colour spans the ranking's real range ------------------------------------------------------------
+
+def test_rank_colours_span_the_ranking_not_the_rows_shown(full_warehouse, monkeypatch):
+    use(full_warehouse, monkeypatch)
+    subs = views.placed(q.subindicator_ranks("pku_dfiic", "2020", "city", ["sub_index"], region="west"))
+    shown = views.heatmap_rows(subs, 5)
+    fig = charts.rank_heatmap(shown, "zh", "分项指数", size=337)
+    (ranks,) = traces(fig, "ranks")
+    assert ranks.zmin == 0 and ranks.zmax == pytest.approx(np.log10(337))
+    assert ranks.colorbar.ticktext[0] == "1" and ranks.colorbar.ticktext[-1] == "337"
+    assert shown["rank"].max() < 337  # the rows shown do not stretch the scale
+
+
+# --- legends list only what is drawn; labels do not collide ---------------------------------------------------
+
+def test_profile_without_enough_ranked_peers_has_no_peer_marker_or_legend_entry():
+    subs = views.placed(q.subindicator_ranks(FAMILY, "2018", "city", ["sub_index"]))
+    profile = views.profile_frame(subs, CHENGDU, "province")  # no other 四川 city is ranked
+    fig = charts.profile_dots(profile, "成都", "同省份地区", "zh", "成都")
+    assert [tr.name for tr in fig.data] == ["成都"]
+
+
+def test_profile_labels_sit_on_opposite_sides_of_close_dots(full_warehouse, monkeypatch):
+    use(full_warehouse, monkeypatch)
+    subs = views.placed(q.subindicator_ranks("pku_dfiic", "2020", "city", ["sub_index"]))
+    profile = views.profile_frame(subs, CHONGQING, "region")
+    fig = charts.profile_dots(profile, "重庆", "同区域地区", "zh", "重庆")
+    peers, city = fig.data
+    assert peers.textposition == "bottom center" and city.textposition == "top center"
+    assert not city.cliponaxis and not peers.cliponaxis

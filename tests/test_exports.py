@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
 import shutil
 import subprocess
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -192,6 +194,67 @@ def test_concurrent_exports_each_get_their_own_image(chromium):
 
     with ThreadPoolExecutor(6) as pool:
         assert all(pool.map(export, range(12)))
+
+
+# --- attribution: the sources of exactly what a download holds ------------------------------------------------
+
+RELEASES = {  # as queries.releases() gives them (two real Tencent editions)
+    "2017": {"release_id": "tencent_internet_plus/2017", "title": '《中国"互联网+"数字经济指数(2017)》',
+             "title_en": 'China "Internet Plus" Digital Economy Index 2017', "publisher": "腾讯研究院",
+             "publisher_en": "Tencent Research Institute", "published": pd.Timestamp("2017-04-20"),
+             "citation": "腾讯研究院 (2017)", "terms": "cite the report", "source_urls": np.array(["https://a.example"]),
+             "data_year_from": 2016, "data_year_to": 2016, "raw_sha256": "ab" * 32},
+    "2018": {"release_id": "tencent_internet_plus/2018", "title": '《中国"互联网+"指数报告(2018)》',
+             "title_en": 'China "Internet Plus" Index Report 2018', "publisher": "腾讯研究院",
+             "publisher_en": "Tencent Research Institute", "published": pd.Timestamp("2018-04-12"),
+             "citation": CITATION, "terms": "cite the report", "source_urls": np.array(["https://tisi.org/5025"]),
+             "data_year_from": 2015, "data_year_to": 2017, "raw_sha256": "cd" * 32},
+}
+
+
+def attribution(*editions: str, **extra) -> exports.Attribution:
+    return exports.Attribution(title="总指数 · 2018年版", lang="zh", publisher="腾讯研究院",
+                               releases=tuple(RELEASES[e] for e in editions), **extra)
+
+
+def test_attribution_names_only_the_releases_held_and_only_the_filters_applied():
+    one = attribution("2018", ranks="published", url="http://localhost:8501/rankings?edition=2018")
+    assert one.source_line() == '来源：腾讯研究院，《中国"互联网+"指数报告(2018)》'
+    fields = one.fields()
+    assert fields["tencent_internet_plus/2018: citation"] == CITATION
+    assert not [k for k in fields if "2017" in k or k.startswith("filter")]
+    assert one.footer_lines()[1].startswith("名次为报告公布 · http://localhost:8501/rankings?edition=2018 · ")
+    both = attribution("2017", "2018", filters=(("区域", "西部"),))
+    assert "《中国\"互联网+\"数字经济指数(2017)》、《中国\"互联网+\"指数报告(2018)》" in both.source_line()
+    assert both.fields()["filter: 区域"] == "西部"
+    assert exports.Attribution.ranks_of(["published", None, "computed"]) == "mixed"
+
+
+def test_csv_download_is_a_zip_with_the_data_its_metadata_and_a_readme():
+    frame = pd.DataFrame({"名次": [7], "地区": ["重庆市"]})
+    data = exports.csv_zip_bytes(frame, attribution("2018", ranks="published"), "rankings.csv")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(archive.namelist()) == ["README.md", "metadata.json", "rankings.csv"]
+        meta = json.loads(archive.read("metadata.json"))
+        readme = archive.read("README.md").decode("utf-8")
+        back = pd.read_csv(io.BytesIO(archive.read("rankings.csv")), encoding="utf-8-sig")
+    assert back["地区"].tolist() == ["重庆市"]
+    assert [r["release_id"] for r in meta["releases"]] == ["tencent_internet_plus/2018"]
+    assert meta["releases"][0]["published"].startswith("2018-04-12") and meta["rows"] == 1
+    assert meta["ranks"] == "published" and meta["filters"] == {}
+    assert CITATION in readme and "2017" not in readme
+
+
+@pytest.mark.browser
+def test_an_exported_chart_carries_its_sources_in_a_footer(chromium):
+    source = attribution("2018", ranks="published", url="http://localhost:8501/rankings?edition=2018")
+    figure = exports.with_footer(bar(), source.footer_lines())
+    svg = exports.figure_bytes(figure, "svg", width=800, height=400).decode("utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", svg))  # legend lines are tspans inside one text
+    assert "腾讯研究院" in text and '《中国"互联网+"指数报告(2018)》' in text and "名次为报告公布" in text
+    assert "http://localhost:8501/rankings?edition=2018" in text
+    legends = re.findall(r'<g class="(legend\d*)"', svg)
+    assert legends == ["legend2"], legends  # the footer only: the bar chart has no legend of its own
 
 
 def test_a_table_too_long_for_one_sheet_is_refused_with_a_pointer_to_csv():

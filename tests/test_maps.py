@@ -69,7 +69,7 @@ def test_one_location_per_region_with_a_boundary(frame, level):
 
 def test_unpublished_regions_are_grey_and_outside_the_colour_scale(frame):
     data = frame()
-    fig = maps.choropleth(data, "city", "en", "rank", "all", "title")
+    fig = maps.choropleth(data, "city", "en", "rank", "all", "title", mode="areas")
     [grey] = areas(fig, "not_published")
     [coloured] = areas(fig, "data")
     assert set(coloured.locations) == TOP10_2018
@@ -83,7 +83,7 @@ def test_unpublished_regions_are_grey_and_outside_the_colour_scale(frame):
 def test_the_best_region_gets_the_darkest_colour(frame, color_by):
     data = frame()
     data["value"] = 100.0 - data["rank"].astype(float)  # values only for the ranked ten; Shenzhen (1st) highest
-    fig = maps.choropleth(data, "city", "zh", color_by, "all", "title")
+    fig = maps.choropleth(data, "city", "zh", color_by, "all", "title", mode="areas")
     [coloured] = areas(fig, "data")
     z = dict(zip(coloured.locations, coloured.z, strict=True))
     stops = [c for _, c in coloured.colorscale]
@@ -97,7 +97,7 @@ def test_the_best_region_gets_the_darkest_colour(frame, color_by):
 
 def test_west_highlight_fades_the_other_regions_and_outlines_the_west(frame):
     data = frame()
-    fig = maps.choropleth(data, "city", "en", "rank", "west", "title")
+    fig = maps.choropleth(data, "city", "en", "rank", "west", "title", mode="areas")
     west = set(data.loc[data["economic_region"] == "west", "adcode"])
     [inside] = areas(fig, "data")
     [faded] = areas(fig, "data_faded")
@@ -175,8 +175,36 @@ def test_map_page_renders_with_controls_notes_and_downloads(embedded_warehouse, 
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Map"
-    control = at.segmented_control(key="map_color_by")
-    assert control.options == ["Rank"] and control.value == "rank"  # the 2018 edition published no values
+    assert not [c for c in at.segmented_control if c.key == "map_color_by"]  # markers: no colour scale to choose
     captions = " ".join(c.value for c in at.caption)
-    assert "10 of 367 cities coloured by rank" in captions and "West region is highlighted" in captions
+    assert "10 of 367 cities published, shown as numbered markers" in captions
+    assert "West region is highlighted" in captions
     assert any("compare ranks" in i.value for i in at.info)
+    listed = at.dataframe[0].value  # the list beside the map
+    assert listed["region"].tolist()[:3] == ["Shenzhen", "Guangzhou", "Beijing"]
+
+
+def test_a_sparse_city_ranking_is_drawn_as_numbered_markers_over_grey_areas(frame):
+    """Ten of 367 cities coloured as areas would let the largest (重庆) dominate: markers show each one."""
+    data = frame()
+    fig = maps.choropleth(data, "city", "zh", "rank", "all", "title")
+    assert fig.layout.meta["mode"] == "markers"
+    assert not areas(fig, "data")  # no area is coloured
+    [marks] = [tr for tr in fig.data if (tr.meta or {}).get("role") == "rank_markers" and tr.geo == "geo"]
+    assert sorted(int(x) for x in marks.text) == list(range(1, 11))
+    assert not any(getattr(tr, "showscale", False) for tr in fig.data)  # no colour bar: the numbers are the ranks
+    legend = [tr.name for tr in fig.data if tr.showlegend]
+    assert legend == ["西部城市（数字为名次）", "其他城市（数字为名次）", "未公布名次的城市"]  # only what is drawn
+
+
+def test_bands_on_the_map_are_open_rings_labelled_top_10(frame):
+    fig = maps.choropleth(frame(indicator="digital_finance"), "city", "en", "rank", "all", "title")
+    [rings] = [tr for tr in fig.data if (tr.meta or {}).get("role") == "band_markers" and tr.geo == "geo"]
+    assert list(rings.text) == ["top 10", "top 10"] and rings.marker.symbol == "circle-open"
+    assert "top N (exact rank not published)" in [tr.name for tr in fig.data if tr.showlegend]
+
+
+def test_the_rank_colour_scale_spans_the_ranking_not_the_published_top(frame):
+    fig = maps.choropleth(frame("province"), "province", "zh", "rank", "all", "title", size=31)
+    [coloured] = areas(fig, "data")
+    assert coloured.zmin == 1 and coloured.zmax == 31 and coloured.colorbar.ticktext[-1] == "31"

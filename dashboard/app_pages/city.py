@@ -1,62 +1,85 @@
-"""City profile: one region on every indicator and edition, ranks within its province and the west, peers."""
+"""City profile: one region on every indicator and period, ranks within its province and the west, peers."""
 
 import streamlit as st
 
-from dashboard import charts, downloads, filters, tables
+from dashboard import charts, chrome, columns, controls, downloads, filters, views
+from dashboard import presentation as pres
 from dashboard import queries as q
-from dashboard.i18n import localized, ordinal, t
+from dashboard.i18n import localized, t
 
-f = filters.current()
-lang = f.lang
-st.title(t("city_title", lang))
+v = filters.current()
+f, lang = v.filters, v.lang
+chrome.header(v, t("city_title", lang))
 ranking = q.ranking(f.family, f.period, f.indicator, f.level)
 known = q.regions_with_data(f.family, f.level)
 names = dict(zip(known["adcode"], localized(known, lang, "name_zh", "name_en"), strict=True))
 if not names:
     st.warning(t("no_rows", lang))
     st.stop()
-city = tables.profile_city(f.cities, ranking, list(names))
 
 
 def _pick() -> None:
     st.session_state["cities"] = [st.session_state["city_pick"]]
 
 
-st.selectbox(t("city_pick", lang), list(names), index=list(names).index(city), format_func=names.get,
-             key="city_pick", on_change=_pick)
+city = views.profile_city(f.cities, ranking, list(names))
+st.session_state["city_pick"] = city
+st.selectbox(t("city_pick", lang), list(names), format_func=names.get, key="city_pick", on_change=_pick)
 rows = q.region_rows(f.family, city, f.level)
 if rows.empty:
     st.warning(t("city_none", lang))
     st.stop()
-periods = tables.labelled_periods(f.family, lang)
 name = names[city]
 st.header(name)
-latest = tables.headline_total(rows, f.period)
+latest = views.headline_total(rows, f.period)
 if latest is not None:
     key = "city_latest" if bool(latest["is_west"]) else "city_latest_nowest"
-    st.markdown(t(key, lang, period=tables.period_label(f.family, latest["period"], lang),
-                  rank=ordinal(latest["rank"], lang), province_rank=ordinal(latest["province_rank"], lang),
-                  west_rank=ordinal(latest["west_rank"], lang)))
+    st.markdown(t(key, lang, period=v.period_label(latest["period"]),
+                  rank=pres.rank_text(latest["rank"], None, lang, "ordinal"),
+                  province_rank=pres.rank_text(latest["province_rank"], None, lang, "ordinal"),
+                  west_rank=pres.rank_text(latest["west_rank"], None, lang, "ordinal")))
     st.caption(t("within_note", lang))
 
-# The history chart follows the total and its sub-indices (a dense panel's sub-industries would bury them).
-national = rows[(rows["scope"] == "national") & ~rows["is_restated"] & rows["rank"].notna()
-                & rows["indicator_kind"].isin(["total", "sub_index"])]
-if not national.empty:
-    fig = charts.history_chart(national, periods, lang, t("city_history_title", lang, city=name))
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="city_history")
-    st.caption(fig.layout.meta["alt"])
-    downloads.figure_downloads(fig, f"{f.family}_{f.level}_{city}_history", lang, key="city_history")
+# The history follows the total and its sub-indices (a dense panel's sub-industries would bury them).
+own = views.own_figures(rows)
+main = own[own["indicator_kind"].isin(["total", "sub_index"])]
+held = q.ranking_periods(f.family, f.level)
+mark = latest["period"] if latest is not None else f.period
+compact = chrome.is_phone()
+charts_to_draw = [("rank", t("city_history_title", lang, city=name))]
+if pres.values_comparable(v.family, main):
+    charts_to_draw.append(("value", t("city_values_title", lang, city=name)))
+slots = st.columns(len(charts_to_draw)) if len(charts_to_draw) > 1 and not compact else \
+    [st.container() for _ in charts_to_draw]
+for slot, (measure, title) in zip(slots, charts_to_draw, strict=True):
+    lines = main.dropna(subset=[measure])
+    if lines.empty:
+        continue
+    with slot:
+        fig = charts.history_chart(lines, v.periods, lang, title, measure, held if measure == "rank" else None,
+                                   mark, compact)
+        chrome.chart(v, fig, f"city_{measure}_history", f"{f.family}_{f.level}_{city}_{measure}_history",
+                     chrome.attribution(v, title, lines["release_id"], lines["rank_source"], filtered=False))
 
 st.subheader(t("city_table", lang))
-view = tables.city_view(rows, periods, lang)
-st.dataframe(view, hide_index=True, width="stretch", column_config=tables.city_columns(lang))
-downloads.table_downloads(view, tables.about(f, lang, name), f"{f.family}_{f.level}_{city}_profile", lang,
-                          key="city_table")
+measures = ["rank", "value"] if own["value"].notna().any() else ["rank"]
+measure = controls.choice(t("city_grid_show", lang), measures, "city_grid", format_func=lambda m: t(f"view_{m}", lang))
+grid = views.city_grid(rows, v.labels, lang, measure)
+columns.table(grid, lang, key="city_grid_table")
+st.caption(t("city_grid_note", lang))
+others = views.other_figures(rows)
+if len(others):
+    st.markdown(f"**{t('city_other_figures', lang)}**")
+    st.caption(t("city_other_note", lang))
+    columns.table(views.figures_view(others, v.labels, lang), lang, key="city_other_table")
+everything = views.figures_view(rows, v.labels, lang)
+downloads.table_downloads(columns.exportable(everything, lang),
+                          chrome.attribution(v, t("city_table_title", lang, city=name), rows["release_id"],
+                                             rows["rank_source"], filtered=False),
+                          f"{f.family}_{f.level}_{city}_profile", lang, key="city_table")
 
 st.subheader(t("peers", lang))
-for column, (key, peers) in zip(st.columns(3), tables.peer_groups(ranking, city).items(), strict=True):
+for column, (key, peers) in zip(st.columns(3), views.peer_groups(ranking, city).items(), strict=True):
     with column:
         st.markdown(f"**{t(key, lang)}**")
-        st.dataframe(tables.peer_view(peers, lang), hide_index=True, width="stretch",
-                     column_config=tables.peer_columns(lang))
+        columns.table(views.peer_view(peers, lang), lang)

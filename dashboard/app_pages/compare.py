@@ -1,16 +1,14 @@
-"""Compare: two to six regions side by side on every indicator of one edition."""
+"""Compare: two to six regions side by side on every indicator of one period."""
 
 import streamlit as st
 
-from dashboard import charts, downloads, filters, tables
+from dashboard import charts, chrome, columns, downloads, filters, views
 from dashboard import queries as q
 from dashboard.i18n import t
 
-f = filters.current()
-lang = f.lang
-meta = tables.ranking_meta(f)
-st.title(t("compare_title", lang))
-st.caption(meta["period_label"])
+v = filters.current()
+f, lang = v.filters, v.lang
+chrome.header(v, t("compare_title", lang), v.period_label())
 chosen = list(f.cities[:6])
 if len(chosen) < 2:
     st.info(t("compare_need", lang), icon=":material/touch_app:")
@@ -20,13 +18,13 @@ data = q.compare(f.family, f.period, f.level, chosen)
 if data.empty:
     st.warning(t("no_rows", lang))
     st.stop()
-title = t("compare_chart_title", lang, period=meta["period_label"])
-fig = charts.compare_dots(data, lang, title, chosen)
-st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="compare")
-st.caption(fig.layout.meta["alt"])
-if tables.sparse(f.family, f.period, f.level):
-    st.caption(t("sparse_note", lang))
-downloads.figure_downloads(fig, tables.base_name(f, "compare"), lang, key="compare")
-grid = tables.compare_table(data, chosen, lang)
-st.dataframe(grid, hide_index=True, width="stretch")
-downloads.table_downloads(grid, tables.about(f, lang, title), tables.base_name(f, "compare"), lang, key="compare_t")
+title = t("compare_chart_title", lang, period=v.period_label())
+fig = charts.compare_dots(data, lang, title, chosen, compact=chrome.is_phone())
+source = chrome.attribution(v, title, data["release_id"], data["rank_source"], filtered=False)
+notes = [t("sparse_note", lang)] if v.sparse else []
+unranked = data.groupby("indicator")["rank"].count()
+notes += [t("compare_bands_in_table", lang)] if (unranked == 0).any() else []
+chrome.chart(v, fig, "compare", v.base_name("compare"), source, notes)
+grid = views.compare_table(data, chosen, lang)
+columns.table(grid, lang)
+downloads.table_downloads(columns.exportable(grid, lang), source, v.base_name("compare"), lang, key="compare_t")

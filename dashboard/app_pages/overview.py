@@ -2,23 +2,22 @@
 
 import streamlit as st
 
-from dashboard import charts, downloads, filters, stories, tables
+from dashboard import charts, chrome, filters, stories, views
+from dashboard import presentation as pres
 from dashboard import queries as q
-from dashboard.i18n import localized, ordinal, t
+from dashboard.i18n import localized, t
 
-f = filters.current()
-lang = f.lang
-meta = tables.ranking_meta(f)
+v = filters.current()
+f, lang = v.filters, v.lang
 ranking = q.ranking(f.family, f.period, f.indicator, f.level, f.region, f.province, f.cities)
 changes = q.period_changes(f.family, f.period, f.indicator, f.level, f.region, f.province, f.cities)
-previous = tables.previous_period(f.family, f.period)
+previous = v.previous_period
 
-st.title(t("app_title", lang))
-st.caption(t("overview_intro", lang))
-st.subheader(t("overview_title", lang, indicator=meta["indicator_name"], period=meta["period_label"]))
+chrome.header(v, t("app_title", lang), t("overview_intro", lang))
+st.subheader(t("overview_title", lang, indicator=v.indicator_name(), period=v.period_label()))
 
 cards = stories.headlines(ranking, changes)
-since = t("card_delta_since", lang, period=tables.period_label(f.family, previous, lang)) if previous else None
+since = t("card_delta_since", lang, period=v.period_label(previous)) if previous else None
 for column, key in zip(st.columns(4), ("leader", "climber", "faller", "west"), strict=True):
     row = cards[key]
     with column:
@@ -27,21 +26,25 @@ for column, key in zip(st.columns(4), ("leader", "climber", "faller", "west"), s
             continue
         name = localized(row.to_frame().T, lang, "region_short_zh", "region_en").iloc[0]
         change = row.get("rank_change")
-        same = not tables.is_missing(change) and change == 0
-        delta = None if tables.is_missing(change) else (t("delta_same", lang) if same else f"{int(change):+d}")
-        st.metric(f"{t(f'card_{key}', lang)} · {ordinal(row['rank'], lang)}", name, delta=delta,
-                  delta_color="off" if same else "normal", delta_arrow="off" if same else "auto", help=since)
+        same = not pres.missing(change) and change == 0
+        delta = None if pres.missing(change) else (t("delta_same", lang) if same else f"{int(change):+d}")
+        st.metric(f"{t(f'card_{key}', lang)} · {pres.rank_text(row['rank'], None, lang, 'ordinal')}", name,
+                  delta=delta, delta_color="off" if same else "normal", delta_arrow="off" if same else "auto",
+                  help=since)
 
 st.subheader(t("stories", lang))
-lines = stories.stories(ranking, changes, lang, meta["indicator_name"], meta["period_label"])
+subs = q.subindicator_ranks(f.family, f.period, f.level, v.ranked_kinds(), f.region, f.province, f.cities)
+lines = stories.stories(ranking, changes, lang, v.indicator_name(), v.period_label())
+catalogue = q.indicators(f.family, None, f.level)["kind"].value_counts().to_dict()
+lines += stories.all_round_stories(subs, lang, v.period_label(), catalogue)
 st.markdown("\n".join(f"- {line}" for line in lines) if lines else t("no_rows", lang))
 if previous is None:
     st.caption(t("no_previous", lang))
 elif len(changes) and changes["framework_changed"].fillna(False).any():
-    st.info(t("framework_note", lang, period=meta["period_label"]), icon=":material/change_circle:")
+    st.info(t("framework_note", lang, period=v.period_label()), icon=":material/change_circle:")
 
-if not ranking.empty:
-    fig = charts.ranking_bar(ranking.head(10), lang, meta["chart_title"], meta["chart_subtitle"])
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="overview_bar")
-    st.caption(fig.layout.meta["alt"])
-    downloads.figure_downloads(fig, tables.base_name(f, "top10"), lang, key="overview_bar")
+top = views.placed(ranking).head(10)
+if not top.empty:
+    fig = charts.ranking_chart(top, lang, v.indicator_name(), v.chart_subtitle, f.cities)
+    chrome.chart(v, fig, "overview_bar", v.base_name("top10"),
+                 chrome.attribution(v, v.title, top["release_id"], top["rank_source"]))

@@ -1,41 +1,40 @@
-"""Rankings: one period's ranking table with Δrank, history and sources, and a bar chart beside it."""
+"""Rankings: one period's ranking table with Δrank, history and sources, and the ranking as a chart beside it."""
 
 import streamlit as st
 
-from dashboard import charts, downloads, filters, tables
+from dashboard import charts, chrome, columns, controls, downloads, filters, views
 from dashboard import queries as q
 from dashboard.i18n import t
 
-f = filters.current()
-lang = f.lang
+v = filters.current()
+f, lang = v.filters, v.lang
 data = q.ranking(f.family, f.period, f.indicator, f.level, f.region, f.province, f.cities)
-meta = tables.ranking_meta(f)
-
-st.title(t("page_rankings", lang))
-st.caption(meta["title"])
-if tables.rebased(f.family):
-    st.info(t("rebased_note", lang), icon=":material/info:")
-if data.empty:
+chrome.header(v, t("page_rankings", lang), v.title)
+shown_rows = views.placed(data)
+if shown_rows.empty:
     st.warning(t("no_rows", lang))
     st.stop()
 
-sizes = sorted({n for n in (10, 20, 50, 100) if n < len(data)} | {len(data)})
-top_n = st.segmented_control(t("top_n", lang), sizes, default=sizes[0], key="top_n", required=True,
-                             format_func=lambda n: t("all_rows", lang) if n == len(data) else f"Top {n}")
-shown = data.head(top_n)
+sizes = sorted({n for n in (10, 20, 50, 100) if n < len(shown_rows)} | {len(shown_rows)})
+top_n = controls.choice(t("top_n", lang), sizes, "top_n", default=sizes[0],
+                        format_func=lambda n: t("all_rows", lang, n=n) if n == len(shown_rows)
+                        else t("top_n_rows", lang, n=n))
+shown = shown_rows.head(top_n)
+previous = v.period_label(v.previous_period) if v.previous_period else None
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    view = tables.ranking_view(shown, lang)
-    st.dataframe(view, hide_index=True, width="stretch", column_config=tables.ranking_columns(lang),
-                 height=min(36 * len(view) + 40, 760), key="ranking_table")
-    unranked = int(data["rank"].isna().sum())
+    table = views.ranking_view(shown, lang, previous)
+    columns.table(table, lang, height=min(36 * len(table) + 40, 760), key="ranking_table")
+    unranked = len(data) - len(shown_rows)
     if unranked:
         st.caption(t("unranked_note", lang, n=unranked))
-    downloads.table_downloads(tables.ranking_export(shown, lang), tables.about(f, lang, meta["title"]),
-                              tables.base_name(f, "rankings"), lang, key="rankings")
+    if shown["rank_at_most"].notna().any():
+        st.caption(t("band_sort_note", lang))
+    downloads.table_downloads(columns.exportable(views.ranking_export(shown, lang, previous), lang),
+                              chrome.attribution(v, v.title, shown["release_id"], shown["rank_source"]),
+                              v.base_name("rankings"), lang, key="rankings")
 with right:
-    fig = charts.ranking_bar(shown.head(30), lang, meta["chart_title"], meta["chart_subtitle"])
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="ranking_bar")
-    st.caption(fig.layout.meta["alt"])
-    downloads.figure_downloads(fig, tables.base_name(f, "rankings"), lang, key="ranking_bar")
+    fig = charts.ranking_chart(shown.head(30), lang, v.indicator_name(), v.chart_subtitle, f.cities)
+    chrome.chart(v, fig, "ranking_bar", v.base_name("rankings"),
+                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]))

@@ -1,40 +1,37 @@
-"""Trends: bump chart of rank across editions, value view where comparable, slope chart, climbers/fallers."""
+"""Trends: bump chart of rank across periods, value view where comparable, slope chart, climbers/fallers."""
 
 import streamlit as st
 
-from dashboard import charts, downloads, filters, tables
+from dashboard import charts, chrome, columns, controls, downloads, filters, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import t
 
-f = filters.current()
-lang = f.lang
-meta = tables.ranking_meta(f)
-periods = tables.labelled_periods(f.family, lang)
+v = filters.current()
+f, lang = v.filters, v.lang
+periods = v.periods
 history = q.rank_history(f.family, f.indicator, f.level, (), f.region, f.province)
 selected = q.rank_history(f.family, f.indicator, f.level, f.cities) if f.cities else history.iloc[0:0]
+held = q.ranking_periods(f.family, f.level).get(q.concept_of(f.family, f.indicator), set())
 
-st.title(t("trends_title", lang))
-st.caption(meta["title"])
-if tables.rebased(f.family):
-    st.info(t("rebased_note", lang), icon=":material/info:")
+chrome.header(v, t("trends_title", lang), v.title)
 if history.empty and selected.empty:
     st.warning(t("no_rows", lang))
     st.stop()
 
-focus, background = tables.bump_lines(history, selected, f.period, list(f.cities))
-lines = tables.concat_unique(background, selected)
-comparable = tables.values_comparable(lines)
-views = ["rank", "value"] if comparable else ["rank"]
-view = st.segmented_control(t("trends_view", lang), views, default="rank", key="trend_view", required=True,
-                            format_func=lambda v: t(f"view_{v}", lang))
+focus, lines = views.bump_lines(history, selected, f.period, list(f.cities))
+comparable = pres.values_comparable(v.family, lines)
+view = controls.choice(t("trends_view", lang), ["rank", "value"] if comparable else ["rank"], "trend_view",
+                       format_func=lambda m: t(f"view_{m}", lang))
 if not comparable:
     st.caption(t("value_view_unavailable", lang))
-title = t("bump_title", lang, indicator=meta["indicator_name"], level=t(f"level_{f.level}", lang))
-compact = filters.is_phone()
-fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact)
-st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key="bump")
-st.caption(fig.layout.meta["alt"] + " " + t("trends_default_note", lang))
-downloads.figure_downloads(fig, tables.base_name(f, "trend"), lang, key="bump")
+title = t("bump_title", lang, indicator=v.indicator_name(), level=v.level_name)
+compact = chrome.is_phone()
+fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact,
+                        held=held, chosen=f.cities)
+releases = lines["period"].map(dict(zip(periods["period"], periods["release_id"], strict=True)))
+chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, releases, lines["rank_source"]),
+             notes=[t("trends_default_note", lang)])
 
 shown = periods[periods["period"].isin(lines["period"])]
 if len(shown) < 2:
@@ -51,19 +48,23 @@ if start == end:
     st.warning(t("need_two_periods", lang))
     st.stop()
 pair = q.slope(f.family, f.indicator, f.level, start, end, f.region, f.province, f.cities)
-slope_title = t("slope_title", lang, indicator=meta["indicator_name"], start=labels[start], end=labels[end])
+slope_title = t("slope_title", lang, indicator=v.indicator_name(), start=labels[start], end=labels[end])
 both = pair.dropna(subset=["start_rank", "end_rank"])
+if both.empty:
+    st.info(t("slope_none", lang, start=labels[start], end=labels[end]), icon=":material/info:")
+    st.stop()
 slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact)
-st.plotly_chart(slope_fig, config=charts.PLOTLY_CONFIG, key="slope")
-st.caption(slope_fig.layout.meta["alt"])
-downloads.figure_downloads(slope_fig, tables.base_name(f, f"slope_{start}_{end}"), lang, key="slope")
+pair_releases = periods.loc[periods["period"].isin([start, end]), "release_id"]
+slope_source = chrome.attribution(v, slope_title, pair_releases, both["rank_source"])
+chrome.chart(v, slope_fig, "slope", v.base_name(f"slope_{start}_{end}"), slope_source)
 
 up_col, down_col = st.columns(2)
-for column, key, movers in ((up_col, "climbers", tables.movers(both, rising=True)),
-                            (down_col, "fallers", tables.movers(both, rising=False))):
+for column, key, moved in ((up_col, "climbers", views.movers(both, rising=True)),
+                           (down_col, "fallers", views.movers(both, rising=False))):
     with column:
         st.subheader(t(key, lang))
-        view_frame = tables.movers_view(movers, lang)
-        st.dataframe(view_frame, hide_index=True, width="stretch", column_config=tables.movers_columns(lang))
-        downloads.table_downloads(view_frame, tables.about(f, lang, slope_title), tables.base_name(f, key), lang,
-                                  key=key)
+        frame = views.movers_view(moved, lang)
+        columns.table(frame, lang)
+        if len(frame):
+            downloads.table_downloads(columns.exportable(frame, lang), slope_source, v.base_name(key), lang,
+                                      key=key)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
+import zipfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -43,6 +45,16 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
+def read_zip(data: bytes) -> tuple[str, list[dict[str, str]], dict, str]:
+    """A CSV download: the zip's CSV (name and rows), metadata.json and README.md."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        (csv_name,) = [n for n in names if n.endswith(".csv")]
+        assert sorted(names) == sorted([csv_name, "metadata.json", "README.md"]), f"the zip holds {names}"
+        return (csv_name, read_csv(archive.read(csv_name)), json.loads(archive.read("metadata.json")),
+                archive.read("README.md").decode("utf-8"))
+
+
 def button(page, key: str, lang: str = "zh"):
     """A download button by its label (dashboard/locale/downloads.csv)."""
     return page.locator('[data-testid="stDownloadButton"]').get_by_role("button", name=t(key, lang), exact=True)
@@ -70,11 +82,14 @@ def test_western_filter_leaves_only_western_cities(embedded_app, browse):
     assert short(column(grid, "col_region")) == WEST_2018, f"the table shows {grid['rows']}"
     assert column(grid, "col_rank") == ["5", "7"], "western cities keep their national ranks (5th, 7th)"
 
-    name, data = browse.download(page, button(page, "dl_csv"), save_as="west_filter.csv")
-    assert name == f"{BASE_2018}_west_rankings.csv", f"the file name does not say the region filter: {name}"
-    rows = read_csv(data)
-    assert short([r["region"] for r in rows]) == WEST_2018, f"the CSV holds {[r['region'] for r in rows]}"
-    assert [r["rank"] for r in rows] == ["5", "7"]
+    name, data = browse.download(page, button(page, "dl_csv"), save_as="west_filter.zip")
+    assert name == f"{BASE_2018}_west_rankings.zip", f"the file name does not say the region filter: {name}"
+    csv_name, rows, meta, _ = read_zip(data)
+    assert csv_name == f"{BASE_2018}_west_rankings.csv"
+    regions = [r[t("col_region", "zh")] for r in rows]
+    assert short(regions) == WEST_2018, f"the CSV holds {regions}"
+    assert [r[t("col_rank", "zh")] for r in rows] == ["5", "7"]
+    assert meta["filters"] == {t("region", "zh"): t("region_west", "zh")}, "the metadata does not say the filter"
     browse.assert_offline()
 
 
@@ -114,23 +129,30 @@ def test_rankings_downloads(embedded_app, browse):
 
     files = {fmt: browse.download(page, button(page, f"dl_{fmt}")) for fmt in ("csv", "xlsx", "png", "svg")}
     for fmt, (name, _) in files.items():
-        assert name == f"{BASE_2018}_rankings.{fmt}", f"the {fmt} file name does not say what it holds: {name}"
+        ext = "zip" if fmt == "csv" else fmt  # the CSV comes zipped with its metadata.json and README.md
+        assert name == f"{BASE_2018}_rankings.{ext}", f"the {fmt} file name does not say what it holds: {name}"
 
-    rows = read_csv(files["csv"][1])
+    _, rows, meta, readme = read_zip(files["csv"][1])
+    region, rank = t("col_region", "zh"), t("col_rank", "zh")
     assert len(rows) == len(grid["rows"]) == 10, f"the CSV has {len(rows)} rows, the table shows {len(grid['rows'])}"
-    assert [r["region"] for r in rows] == shown_regions, "the CSV's cities differ from the table shown"
-    assert [r["rank"] for r in rows] == [str(i) for i in range(1, 11)]
+    assert [r[region] for r in rows] == shown_regions, "the CSV's cities differ from the table shown"
+    assert [r[rank] for r in rows] == [str(i) for i in range(1, 11)]
+    assert [r["release_id"] for r in meta["releases"]] == ["tencent_internet_plus/2018"], "only the release held"
+    assert meta["ranks"] == "published" and meta["filters"] == {}
+    assert "《中国\"互联网+\"指数报告(2018)》" in readme and "2016" not in readme.split("\n")[2]
 
     book = load_workbook(io.BytesIO(files["xlsx"][1]), read_only=True)
     assert {"data", "about"} <= set(book.sheetnames), f"sheets: {book.sheetnames}"
     data = list(book["data"].iter_rows(values_only=True))
     header = list(data[0])
-    assert [r[header.index("region")] for r in data[1:]] == shown_regions, "the workbook's cities differ"
-    assert [r[header.index("rank")] for r in data[1:]] == list(range(1, 11))
+    assert [r[header.index(region)] for r in data[1:]] == shown_regions, "the workbook's cities differ"
+    assert [r[header.index(rank)] for r in data[1:]] == list(range(1, 11))
     about = {row[0]: row[1] for row in book["about"].iter_rows(min_row=2, values_only=True)}
-    assert "腾讯研究院" in (about.get("citation") or ""), f"no citation in the about sheet: {about}"
-    assert "http" in (about.get("sources") or ""), "no source URLs in the about sheet"
-    assert about.get("edition") == "2018" and about.get("family") == "tencent_internet_plus"
+    assert "腾讯研究院" in (about.get("tencent_internet_plus/2018: citation") or ""), f"no citation: {about}"
+    assert not [k for k in about if k.startswith(("tencent_internet_plus/2016", "tencent_internet_plus/2017"))], (
+        f"the about sheet of a one-edition table lists other editions: {list(about)}")
+    assert "http" in (about.get("tencent_internet_plus/2018: source_urls") or ""), "no source URLs in the about sheet"
+    assert not [k for k in about if k.startswith("filter")], "filters that were not applied are stated"
 
     image = Image.open(io.BytesIO(files["png"][1]))
     image.load()
@@ -145,6 +167,11 @@ def test_rankings_downloads(embedded_app, browse):
     ET.fromstring(svg)  # well-formed
     missing = [c for c in TOP10_2018 if c not in svg]
     assert not missing, f"the SVG lacks the city names {missing}"
+    text = re.sub(r"<[^>]+>", "", svg).replace("&quot;", '"')
+    footer = ("腾讯研究院", "《中国\"互联网+\"指数报告(2018)》", t("ranks_published", "zh"), "/rankings?",
+              "edition=2018")
+    for needed in footer:
+        assert needed in text, f"the exported SVG's footer lacks {needed!r}"
     browse.assert_offline()
 
 

@@ -27,6 +27,46 @@ PHONE_PAGES = [("overview", "zh"), ("rankings", "zh"), ("trends", "zh"), ("map",
                ("compare", "en")]
 PKU = {"family": "pku_dfiic", "edition": "2020", "indicator": "index_aggregate"}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Enum values, placeholders and English words that must never reach a Chinese page (URLs are left out first).
+RAW = re.compile(r"\b(empty|None|nan|NaN|null|undefined|stated|derived|success|failed|build|national|published|"
+                 r"computed|restated|Top \d+|top \d+|not published|rank_\w+)\b")
+URLS = re.compile(r"https?://\S+|NO_URL:\S*")
+
+# Everything a reader can see or hover: the page's text (tables included: their accessible copy), and each
+# chart's traces (names, labels, hover texts) and layout texts (titles, axes, legend, annotations). Release
+# provenance quoted verbatim from a sidecar (the Data page's expanders) is left out.
+SHOWN_TEXT = """
+() => {
+  // A release's own free text (citation, terms, notes in its expander) is quoted as its sidecar wrote it.
+  let main = document.querySelector('[data-testid="stMain"]').textContent;
+  for (const box of document.querySelectorAll('[data-testid="stExpander"]')) main = main.replace(box.textContent, '');
+  const parts = [main];
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    for (const tr of gd._fullData || []) {
+      if (tr.showlegend !== false) parts.push(tr.name || '');
+      for (const key of ['text', 'hovertext']) {
+        const v = tr[key];
+        if (Array.isArray(v)) parts.push(v.flat().join(' ')); else if (typeof v === 'string') parts.push(v);
+      }
+      if (typeof tr.hovertemplate === 'string') parts.push(tr.hovertemplate);
+    }
+    const layout = gd._fullLayout || {};
+    parts.push((layout.title || {}).text || '');
+    for (const ax of Object.keys(layout).filter(k => /^[xy]axis/.test(k))) {
+      parts.push((layout[ax].title || {}).text || '');
+    }
+    for (const a of layout.annotations || []) parts.push(a.text || '');
+  }
+  return parts.join(' | ');
+}
+"""
+
+
+def assert_no_raw_text(page, name: str) -> None:
+    """A Chinese page says everything in Chinese: no raw enum, placeholder or 'None'."""
+    shown = URLS.sub(" ", page.evaluate(SHOWN_TEXT))
+    found = sorted({m.group(0) for m in RAW.finditer(shown)})
+    assert not found, f"{name}: raw or English text on a Chinese page: {found}"
 
 
 def title_of(page) -> str:
@@ -49,12 +89,16 @@ def url(name: str, **params: str) -> str:
 def test_page_loads_with_its_title(embedded_app, browse, name, lang):
     page = browse.open(embedded_app, url(name, **({"lang": "en"} if lang == "en" else {})))
     check_title(page, name, lang)
+    if lang == "zh":
+        assert_no_raw_text(page, name)
     if lang == "en":
-        # the controls a user reads first are in English (data such as report titles may stay Chinese)
+        # in English everything is English: controls, charts, tables (release provenance is quoted as written)
         labels = page.locator('[data-testid="stSidebar"] [data-testid="stWidgetLabel"]').all_inner_texts()
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         chinese = [text for text in [*labels, nav] if CJK.search(text)]
         assert not chinese, f"{name}: untranslated sidebar text in English: {chinese}"
+        shown = sorted(set(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", URLS.sub(" ", page.evaluate(SHOWN_TEXT)))))
+        assert not shown, f"{name}: Chinese text on an English page: {shown}"
     browse.screenshot(page, f"{name}_{lang}")
     browse.assert_offline()
 
@@ -73,6 +117,7 @@ def test_page_loads_on_a_phone(embedded_app, browse, name, lang):
 def test_page_loads_with_pku_dfiic(full_app, browse, name):
     page = browse.open(full_app, url(name, **PKU))
     check_title(page, name, "zh")
+    assert_no_raw_text(page, name)
     shown = browse.query(page)
     assert {k: shown.get(k) for k in PKU} == PKU, f"{name}: the app replaced the PKU-DFIIC filters: {page.url}"
     browse.screenshot(page, f"{name}_pku")
