@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import chrome, filters
+from dashboard import chrome, filters, urlstate
 from dashboard.i18n import t
 
 ICON = Path(__file__).with_name("assets") / "icon.png"
@@ -17,6 +17,7 @@ PAGES = [  # (file, url path, locale key of the title, icon); the first is the l
     ("app_pages/subindices.py", "subindices", "page_subindices", ":material/grid_on:"),
     ("app_pages/city.py", "city", "page_city", ":material/location_city:"),
     ("app_pages/compare.py", "compare", "page_compare", ":material/compare_arrows:"),
+    ("app_pages/indices.py", "indices", "page_indices", ":material/scatter_plot:"),
     ("app_pages/map.py", "map", "map_page", ":material/map:"),
     ("app_pages/data.py", "data", "page_data", ":material/database:"),
 ]
@@ -30,6 +31,12 @@ navigation = st.navigation([
     for i, (path, url, title, icon) in enumerate(PAGES)
 ])
 st.session_state[chrome.PAGE_PATH_KEY] = navigation.url_path
-if filters.sidebar() is None:
-    st.stop()
-navigation.run()
+chrome.begin_run()
+try:
+    if filters.sidebar() is not None:
+        navigation.run()
+except chrome.PageDone:
+    pass  # the page ended early; the URL below still says what it showed
+finally:
+    urlstate.sync()
+    chrome.finish_run()

@@ -37,14 +37,27 @@ pio.templates["cnindex"] = go.layout.Template(
 pio.templates.default = "cnindex"
 
 
+def figure(data: object = None) -> go.Figure:
+    """A new figure in the project's template, named explicitly: Streamlit sets Plotly's process-wide default
+    template to its own when it first draws a chart, so a figure made after that would lose our fonts and colours."""
+    return go.Figure(data=data, layout=dict(template="cnindex"))
+
+
 def region_names(frame: pd.DataFrame, lang: str) -> pd.Series:
     return localized(frame, lang, "region_short_zh", "region_en")
 
 
 def _colours(frame: pd.DataFrame, chosen: Sequence[str] = ()) -> list[str]:
-    """Western regions in a second colour (the western lens in every ranking); chosen regions in the highlight."""
-    return [HIGHLIGHT if a in chosen else WEST if w else BASE
-            for a, w in zip(frame["adcode"], frame["is_west"], strict=True)]
+    """Western regions in a second colour (the western lens in every ranking); once the reader has chosen
+    regions, those in the highlight and every other one grey."""
+    if any(a in chosen for a in frame["adcode"]):
+        return [HIGHLIGHT if a in chosen else MUTED for a in frame["adcode"]]
+    return [WEST if w else BASE for w in frame["is_west"]]
+
+
+def _emphasis(names: Sequence[str], adcodes: Sequence[str], chosen: Sequence[str]) -> list[str]:
+    """Category labels with the chosen regions in bold (the axis reads them out)."""
+    return [f"<b>{n}</b>" if a in chosen else n for n, a in zip(names, adcodes, strict=True)]
 
 
 def ranking_chart(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
@@ -55,27 +68,29 @@ def ranking_chart(frame: pd.DataFrame, lang: str, title: str, subtitle: str = ""
     return rank_dots(frame, lang, title, subtitle, chosen)
 
 
-def _ranked_layout(fig: go.Figure, names: list[str], title: str, subtitle: str, alt: str) -> None:
-    """Regions top to bottom in reading order (bands after the exact ranks above them), no legend."""
+def _ranked_layout(fig: go.Figure, data: pd.DataFrame, chosen: Sequence[str], title: str, subtitle: str,
+                   alt: str) -> None:
+    """Regions top to bottom in reading order (bands after the exact ranks above them), chosen ones in bold, no
+    legend."""
+    names = list(data["name"])
     fig.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), height=max(280, 34 * len(names) + 130),
                       showlegend=False, margin=dict(t=80, r=20), meta={"alt": alt},
                       yaxis=dict(type="category", categoryorder="array", categoryarray=names, autorange="reversed",
-                                 title=None))
+                                 title=None, tickvals=names, ticktext=_emphasis(names, data["adcode"], chosen)))
 
 
 def value_bars(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
                chosen: Sequence[str] = ()) -> go.Figure:
     """Published values as horizontal bars in rank order (bar length = value, from zero)."""
-    data = pres.sort_ranked(frame[pres.is_placed(frame)])
-    names = list(region_names(data, lang))
+    data = pres.sort_ranked(frame[pres.is_placed(frame)]).assign(name=lambda d: region_names(d, lang))
     labels = [f"{pres.rank_text(r, b, lang, 'hash')} · {v:,.2f}"
               for r, b, v in zip(data["rank"], data["rank_at_most"], data["value"], strict=True)]
-    fig = go.Figure(go.Bar(
-        x=data["value"], y=names, orientation="h", marker_color=_colours(data, chosen), text=labels,
+    fig = figure(go.Bar(
+        x=data["value"], y=data["name"], orientation="h", marker_color=_colours(data, chosen), text=labels,
         textposition="inside", insidetextanchor="end", textfont=dict(color="white"), cliponaxis=False,
-        hovertemplate="%{y}: %{x:,.2f}<extra></extra>", meta={"role": "values"}))
-    _ranked_layout(fig, names, title, subtitle, t("alt_value_bars", lang, n=len(data),
-                                                  title=f"{title} {subtitle}".strip()))
+        customdata=data["adcode"], hovertemplate="%{y}: %{x:,.2f}<extra></extra>", meta={"role": "values"}))
+    _ranked_layout(fig, data, chosen, title, subtitle, t("alt_value_bars", lang, n=len(data),
+                                                        title=f"{title} {subtitle}".strip()))
     fig.update_layout(xaxis=dict(title=t("value_axis", lang), rangemode="tozero"))
     return fig
 
@@ -107,15 +122,15 @@ def rank_dots(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
     range from 1 to N. Never a bar: the data hold positions, not amounts."""
     data = pres.sort_ranked(frame[pres.is_placed(frame)]).assign(name=lambda d: region_names(d, lang),
                                                                    colour=lambda d: _colours(d, chosen))
-    fig = go.Figure()
+    fig = figure()
     for colour, group in data.groupby("colour", sort=False):  # error bars take one colour per trace
         fig.add_trace(go.Scatter(
             y=group["name"], mode="markers+text", textposition="middle right", cliponaxis=False, showlegend=False,
-            hovertemplate="%{y}: %{text}<extra></extra>", meta={"role": "ranks"},
+            customdata=group["adcode"], hovertemplate="%{y}: %{text}<extra></extra>", meta={"role": "ranks"},
             **rank_points(group, "x", colour, lang, size=12)))
     worst = pres.worst(data["rank"], data["rank_at_most"])
     alt = t("alt_rank_dots", lang, n=len(data), title=f"{title} {subtitle}".strip())
-    _ranked_layout(fig, list(data["name"]), title, subtitle,
+    _ranked_layout(fig, data, chosen, title, subtitle,
                    f"{alt} {t('alt_bands', lang)}" if data["rank"].isna().any() else alt)
     fig.update_layout(xaxis=rank_axis(worst, lang, [0.5, worst * 1.12 + 1]), margin=dict(r=40))
     return fig
@@ -197,7 +212,7 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
     ordered_focus = [a for a in focus if a in set(data["adcode"])]
     others = [a for a in data["adcode"].unique() if a not in set(ordered_focus)]
     palette = iter(OKABE_ITO * 4)
-    fig = go.Figure()
+    fig = figure()
     for adcode in others + ordered_focus:
         line = pres.with_gaps(data[data["adcode"] == adcode].sort_values("data_year"), categories)
         highlighted = adcode in ordered_focus
@@ -239,12 +254,15 @@ def _fmt(point: pd.Series, measure: str) -> str:
 
 
 def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str, title: str,
-                compact: bool = False) -> go.Figure:
-    """Rank in two periods joined by a line per region; climbers green, fallers vermillion."""
+                compact: bool = False, chosen: Sequence[str] = ()) -> go.Figure:
+    """Rank in two periods joined by a line per region; climbers green, fallers vermillion (once regions are
+    chosen: theirs, the others grey)."""
     data = frame.dropna(subset=["start_rank", "end_rank"]).assign(name=lambda d: region_names(d, lang))
-    fig = go.Figure()
-    for row in data.itertuples():
+    focus = set(chosen) & set(data["adcode"])
+    fig = figure()
+    for row in sorted(data.itertuples(), key=lambda r: r.adcode in focus):  # chosen lines drawn last, on top
         color = "#009E73" if row.rank_change > 0 else ("#D55E00" if row.rank_change < 0 else "#7f7f7f")
+        color = color if not focus or row.adcode in focus else MUTED
         fig.add_trace(go.Scatter(
             x=[start_label, end_label], y=[row.start_rank, row.end_rank], mode="lines+markers+text",
             line=dict(color=color, width=2), showlegend=False, cliponaxis=False,
@@ -264,19 +282,21 @@ def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str
 BAND_FILL = "#dde6ee"  # heatmap cells that hold a band: one neutral colour, outside the rank scale
 
 
-def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact: bool = False) -> go.Figure:
+def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact: bool = False,
+                 chosen: Sequence[str] = ()) -> go.Figure:
     """Regions (rows) × sub-indicators (columns) coloured by rank on a log scale spanning the ranking's real
     range (1 … size, labelled); bands ('top N') in a neutral colour with their text; empty = not published."""
     data = frame.assign(name=region_names(frame, lang), ind=localized(frame, lang, "indicator_zh", "indicator_en"))
     columns = list(dict.fromkeys(data.sort_values("sort")["ind"]))
     order = views_order(data)
     rows = list(dict.fromkeys(data.set_index("adcode").loc[order, "name"]))
+    codes = dict(zip(data["name"], data["adcode"], strict=False))
     grid = data.pivot_table(index="name", columns="ind", values="rank", aggfunc="min")
     grid = grid.reindex(index=rows, columns=columns)
     bands = data.pivot_table(index="name", columns="ind", values="rank_at_most", aggfunc="min")
     bands = bands.reindex(index=rows, columns=columns).where(grid.isna())
     scale = pres.rank_scale(size)
-    fig = go.Figure()
+    fig = figure()
     if bands.notna().any().any():
         fig.add_trace(go.Heatmap(
             z=bands.notna().astype(float).where(bands.notna()).values, x=columns, y=rows, showscale=False,
@@ -291,7 +311,9 @@ def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact:
                       ticktext=scale.ticktext, thickness=12, len=min(1.0, 260 / max(26 * len(rows), 1)),
                       lenmode="fraction", y=1, yanchor="top"),
         hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
-    fig.update_layout(title=title, height=max(360, 26 * len(rows) + 200), yaxis=dict(autorange="reversed", title=None),
+    fig.update_layout(title=title, height=max(360, 26 * len(rows) + 200),
+                      yaxis=dict(autorange="reversed", title=None, tickvals=rows,
+                                 ticktext=_emphasis(rows, [codes[r] for r in rows], chosen)),
                       xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
                       plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=50),
                       meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
@@ -311,7 +333,7 @@ def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, tit
     better. The region's figures sit above its dots and the peers' below theirs, so close ranks never collide;
     peers appear (and in the legend) only where enough of them are ranked."""
     data = frame.assign(ind=localized(frame, lang, "indicator_zh", "indicator_en"))
-    fig = go.Figure()
+    fig = figure()
     peers = data.dropna(subset=["peer_rank"])
     if len(peers):
         fig.add_trace(go.Scatter(
@@ -342,7 +364,7 @@ def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | 
     data = data[pres.is_placed(data) & data["indicator"].isin(exact)]
     order = list(dict.fromkeys(data["adcode"])) if order is None else order
     categories = list(dict.fromkeys(data.sort_values("sort")["ind"]))
-    fig = go.Figure()
+    fig = figure()
     for adcode, color in zip(order, OKABE_ITO, strict=False):
         group = data[data["adcode"] == adcode]
         if group.empty:
@@ -379,7 +401,7 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
     categories = [labels[p] for p in periods["period"] if p in present]
     totals = data[data["indicator_kind"] == "total"]["concept"] if "indicator_kind" in data else data["concept"]
     lead = totals.iloc[0] if len(totals) else data["concept"].iloc[0] if len(data) else None
-    fig = go.Figure()
+    fig = figure()
     for (concept, group), color in zip(data.groupby("concept", sort=False), OKABE_ITO * 4, strict=False):
         span = [labels[p] for p in periods["period"] if p in (held or {}).get(concept, set()) | set(group["period"])]
         line = pres.with_gaps(group.sort_values("data_year"), span, whole=True)
@@ -407,4 +429,119 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
                                  tickangle=-45 if len(categories) > 8 or compact else 0),
                       legend=dict(orientation="h", y=-0.3 if len(categories) > 8 else -0.2, x=0),
                       meta={"alt": t(f"alt_history_{measure}", lang, title=title, n=data["concept"].nunique())})
+    return fig
+
+
+def rank_scatter(pairs: pd.DataFrame, name_a: str, name_b: str, lang: str, title: str,
+                 chosen: Sequence[str] = ()) -> go.Figure:
+    """Rank in ranking A (x) against rank in B (y) for the regions both rank, rank 1 at the top left; the
+    diagonal is where the two agree. Western regions in the western colour, chosen ones highlighted and named."""
+    data = pairs.assign(name=region_names(pairs, lang))
+    fig = figure()
+    worst = pres.worst(data["rank_a"], data["rank_b"])
+    fig.add_trace(go.Scatter(x=[1, worst], y=[1, worst], mode="lines", line=dict(color="#9aa0a6", dash="dot"),
+                             hoverinfo="skip", name=t("scatter_diagonal", lang), meta={"role": "diagonal"}))
+    groups = (("west", data[data["is_west"] & ~data["adcode"].isin(chosen)], WEST),
+              ("other", data[~data["is_west"] & ~data["adcode"].isin(chosen)], BASE),
+              ("chosen", data[data["adcode"].isin(chosen)], HIGHLIGHT))
+    for role, group, colour in groups:
+        if group.empty:
+            continue
+        labelled = role == "chosen" or len(data) <= 20
+        fig.add_trace(go.Scatter(
+            x=group["rank_a"], y=group["rank_b"], mode="markers+text" if labelled else "markers",
+            text=group["name"] if labelled else None, textposition="top center", cliponaxis=False,
+            marker=dict(color=colour, size=13 if role == "chosen" else 9, line=dict(color="white", width=1)),
+            customdata=group["adcode"], name=t(f"scatter_{role}", lang), meta={"role": role},
+            hovertemplate=f"%{{hovertext}}<br>{name_a}: %{{x}}<br>{name_b}: %{{y}}<extra></extra>",
+            hovertext=group["name"]))
+    span_a = [pres.worst(data["rank_a"]) * 1.06 + 1, 0.5]
+    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.5]
+    fig.update_layout(title=title, height=520, margin=dict(t=60, r=30),
+                      xaxis=rank_axis(pres.worst(data["rank_a"]), lang, span_a[::-1]) | dict(title=name_a),
+                      yaxis=rank_axis(pres.worst(data["rank_b"]), lang, span_b) | dict(title=name_b),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
+                      meta={"alt": t("alt_scatter", lang, n=len(data), a=name_a, b=name_b)})
+    return fig
+
+
+def cross_history_chart(history: pd.DataFrame, names: dict[str, str], lang: str, title: str,
+                        frameworks: dict[str, str]) -> go.Figure:
+    """Chosen regions' total-index ranks in several families by data year: one line per region × family (ranks
+    compare across a family's frameworks), named with its family and frameworks, its last rank labelled; a year
+    the family did not rank the region is a gap."""
+    data = history.assign(year=history["data_year"].astype(str), name=region_names(history, lang))
+    years = [str(y) for y in range(int(data["data_year"].min()), int(data["data_year"].max()) + 1)] \
+        if len(data) else []
+    fig = figure()
+    styles = dict(zip(names, ("solid", "dash", "dot", "dashdot"), strict=False))
+    palette = {a: c for a, c in zip(dict.fromkeys(data["adcode"]), OKABE_ITO, strict=False)}
+    for (adcode, family), line in data.groupby(["adcode", "family"], sort=False):
+        spans = " / ".join(frameworks.get(fw, fw) for fw in dict.fromkeys(line.sort_values("data_year")["framework"]))
+        line = pres.with_gaps(line.sort_values("data_year"), years, column="year")
+        label = f"{line['name'].dropna().iloc[0]} · {names[family]} ({spans})"
+        text = [""] * len(line)
+        last = max(i for i, v in enumerate(line["rank"]) if not pres.missing(v))
+        text[last] = f"#{int(line['rank'].iloc[last])}"
+        fig.add_trace(go.Scatter(
+            x=line["year"], y=line["rank"], mode="lines+markers+text", name=label, text=text,
+            textposition="middle right", cliponaxis=False, connectgaps=False,
+            line=dict(color=palette[adcode], dash=styles.get(family, "solid"), width=2.5),
+            marker=dict(color=palette[adcode]), textfont=dict(color=palette[adcode]),
+            hovertemplate=f"{label}<br>%{{x}}: " + t("rank", lang) + " %{y}<extra></extra>"))
+    worst = pres.worst(data["rank"])
+    fig.update_layout(title=title, height=460, yaxis=rank_axis(worst, lang, [worst * 1.05 + 1, 0.2]),
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=years,
+                                 title=t("data_year_axis", lang)),
+                      legend=dict(orientation="h", y=-0.25, x=0), margin=dict(r=50),
+                      meta={"alt": t("alt_cross_history", lang, title=title, n=data["adcode"].nunique(),
+                                     families=len(names))})
+    return fig
+
+
+def compare_over_time(frame: pd.DataFrame, periods: pd.DataFrame, order: list[str], lang: str, title: str,
+                      measure: str = "rank", held: dict[str, set[str]] | None = None,
+                      compact: bool = False) -> go.Figure:
+    """Small multiples: one panel per indicator concept, a line per region across the periods (a period that
+    has the ranking but not the region is a gap); ranks with 1 on top, or values where they compare."""
+    from plotly.subplots import make_subplots  # only this chart needs it
+
+    periods = periods.assign(label=periods["period"])  # small panels: the bare edition or year
+    labels = dict(zip(periods["period"], periods["label"], strict=True))
+    data = frame.dropna(subset=[measure]).assign(label=lambda d: d["period"].map(labels),
+                                                  name=lambda d: region_names(d, lang),
+                                                  panel=lambda d: localized(d, lang, "concept_zh", "concept_en"))
+    concepts = list(dict.fromkeys(data.sort_values("sort")["concept"]))
+    cols = 1 if compact else min(2, max(len(concepts), 1))
+    rows = max(1, -(-len(concepts) // cols))
+    titles = [data.loc[data["concept"] == c, "panel"].iloc[0] for c in concepts]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=min(0.16, 0.6 / rows),
+                        horizontal_spacing=0.08, figure=figure())
+    colours = dict(zip(order, OKABE_ITO, strict=False))
+    for i, concept in enumerate(concepts):
+        row, col = divmod(i, cols)
+        panel = data[data["concept"] == concept]
+        span = [labels[p] for p in periods["period"] if p in (held or {}).get(concept, set()) | set(panel["period"])]
+        for adcode in [a for a in order if a in set(panel["adcode"])]:
+            line = pres.with_gaps(panel[panel["adcode"] == adcode].sort_values("data_year"), span, whole=True)
+            name = line["name"].dropna().iloc[0]
+            fig.add_trace(go.Scatter(
+                x=line["label"], y=line[measure], mode="lines+markers", name=name, legendgroup=adcode,
+                showlegend=i == 0, connectgaps=False, line=dict(color=colours[adcode], width=2.5),
+                marker=dict(color=colours[adcode], size=7),
+                hovertemplate=f"{name} · %{{x}}: " + (t("rank", lang) + " %{y}" if measure == "rank"
+                                                      else "%{y:,.2f}") + "<extra></extra>"), row=row + 1,
+                col=col + 1)
+        worst = pres.worst(panel[measure])
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=span, row=row + 1, col=col + 1,
+                         tickangle=-45 if len(span) > 6 or compact else 0)
+        if measure == "rank":
+            fig.update_yaxes(range=[worst * 1.08 + 0.8, 0.2], tickformat="d", dtick=1 if worst <= 12 else None,
+                             row=row + 1, col=col + 1)
+    height = max(380, 300 * rows + 140)
+    # Title, then the legend (50 px from the figure's top), then the first row's panel titles.
+    fig.update_layout(title=dict(text=title, y=1 - 12 / height, yref="container", yanchor="top"), height=height,
+                      legend=dict(orientation="h", x=0, yref="container", y=1 - 50 / height, yanchor="top"),
+                      margin=dict(t=120), meta={"alt": t(f"alt_compare_time_{measure}", lang, title=title,
+                                                          n=len(order), panels=len(concepts))})
     return fig

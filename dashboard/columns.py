@@ -18,6 +18,7 @@ HEADERS = {  # role → locale key of its header (screen and downloads)
     "observations": "col_observations", "publisher": "col_publisher", "sha256": "col_sha", "file": "col_file",
     "started_at": "col_started", "command": "col_command", "status": "col_status", "message": "col_message",
     "warnings": "col_warnings", "on_map": "col_on_map", "economic_region": "col_economic_region",
+    "rank_a": "col_rank_a", "rank_b": "col_rank_b", "gap": "col_gap",
 }
 HELP = {"delta": "col_delta_help", "value": "col_value_help", "history": "col_history_help",
         "trend": "col_trend_help", "basis": "col_basis_help", "rank": "col_rank_help"}

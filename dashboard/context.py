@@ -25,6 +25,14 @@ def label_periods(periods: pd.DataFrame, lang: str) -> pd.DataFrame:
     return periods
 
 
+def closest_period(periods: pd.DataFrame, year: int | None) -> str:
+    """The period whose data year is closest to `year` (the later one on a tie; the latest without a year)."""
+    if year is None:
+        return str(periods["period"].iloc[-1])
+    distance = (periods["data_year"] - year).abs()
+    return str(periods.loc[distance == distance.min(), "period"].iloc[-1])
+
+
 @dataclass(frozen=True)
 class View:
     filters: Filters

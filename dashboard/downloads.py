@@ -39,11 +39,15 @@ def figure_downloads(fig: go.Figure, base: str, lang: str, key: str, attribution
     st.caption(attribution.source_line())
     height = exports.image_height(fig, IMAGE_WIDTH) + FOOTER_HEIGHT
     size = {"width": IMAGE_WIDTH * IMAGE_SCALE, "height": height * IMAGE_SCALE}
-    figure = exports.with_footer(fig, attribution.footer_lines())
     with st.container(horizontal=True, gap="small"):
         for fmt, help_text in (("png", t("dl_png_help", lang, **size)), ("svg", t("dl_svg_help", lang))):
-            render = partial(exports.figure_bytes, figure, fmt, IMAGE_WIDTH, height, IMAGE_SCALE)
-            _button(fmt, render, base, lang, key, help_text)
+            _button(fmt, partial(_figure_file, fig, attribution, fmt, height), base, lang, key, help_text)
+
+
+def _figure_file(fig: go.Figure, attribution: exports.Attribution, fmt: str, height: int) -> bytes:
+    """Drawn on click: by then the view's link in the footer is complete."""
+    return exports.figure_bytes(exports.with_footer(fig, attribution.footer_lines()), fmt, IMAGE_WIDTH, height,
+                                IMAGE_SCALE)
 
 
 def _table_file(fmt: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], attribution: exports.Attribution,

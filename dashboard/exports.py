@@ -176,10 +176,9 @@ class Attribution:
 
     title: str
     lang: str
-    publisher: str  # the index family's publisher (each release's partners are in its metadata)
-    releases: tuple[dict[str, Any], ...]  # rows of queries.releases()
+    releases: tuple[dict[str, Any], ...]  # rows of queries.releases() (with their family's publisher)
     ranks: str = ""  # published | computed | mixed | "" (no ranks)
-    url: str = ""
+    url: object = ""  # the view's link (text, or an object whose str() is the link once the run is complete)
     filters: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
@@ -192,15 +191,26 @@ class Attribution:
     def _title(self, release: Mapping[str, Any]) -> str:
         return str(release["title_en"] if self.lang == "en" and release.get("title_en") else release["title"])
 
+    def _publisher(self, release: Mapping[str, Any]) -> str:
+        """The index family's publisher (a release's partners are in its own metadata)."""
+        english = self.lang == "en" and release.get("family_publisher_en")
+        return str(release["family_publisher_en"] if english else release.get("family_publisher")
+                   or release["publisher"])
+
     def source_line(self) -> str:
-        """'来源：腾讯研究院《…(2016)》、《…(2018)》' — the publisher and the titles of exactly these releases."""
-        titles = ("、" if self.lang == "zh" else "; ").join(dict.fromkeys(self._title(r) for r in self.releases))
-        return t("source_line", self.lang, publisher=self.publisher, titles=titles)
+        """'来源：腾讯研究院，《…(2016)》、《…(2018)》' — each publisher with the titles of exactly these releases."""
+        by_publisher: dict[str, list[str]] = {}
+        for release in self.releases:
+            by_publisher.setdefault(self._publisher(release), []).append(self._title(release))
+        join = "、" if self.lang == "zh" else "; "
+        parts = [t("source_part", self.lang, publisher=who, titles=join.join(dict.fromkeys(titles)))
+                 for who, titles in by_publisher.items()]
+        return t("source_line", self.lang, sources=("；" if self.lang == "zh" else " | ").join(parts))
 
     def footer_lines(self) -> list[str]:
         """The footer of an exported chart: sources; how the ranks came about; the view's URL and the date."""
         second = [t(f"ranks_{self.ranks}", self.lang)] if self.ranks else []
-        second += [self.url] if self.url else []
+        second += [str(self.url)] if str(self.url) else []
         second.append(self.generated[:10])
         return [self.source_line(), " · ".join(second)]
 
@@ -217,15 +227,15 @@ class Attribution:
             out[f"{rid}: citation"] = str(release["citation"])
             out[f"{rid}: terms"] = str(release["terms"])
             out[f"{rid}: source_urls"] = ", ".join(_plain_value(release["source_urls"]) or [])
-        if self.url:
-            out["url"] = self.url
+        if str(self.url):
+            out["url"] = str(self.url)
         out[GENERATED_AT] = self.generated
         return out
 
     def metadata(self, frame: pd.DataFrame) -> dict[str, Any]:
         """metadata.json of a CSV download."""
         return {
-            "title": self.title, "generated_at": self.generated, "url": self.url or None,
+            "title": self.title, "generated_at": self.generated, "url": str(self.url) or None,
             "ranks": self.ranks or None, "filters": dict(self.filters), "notes": list(self.notes),
             "rows": len(frame), "columns": [str(c) for c in frame.columns],
             "releases": [{k: _plain_value(r.get(k)) for k in RELEASE_FIELDS} for r in self.releases],
@@ -237,7 +247,7 @@ class Attribution:
             lines.append(t(f"ranks_{self.ranks}", self.lang))
         lines += [f"- {k}: {v}" for k, v in self.filters] + [f"- {n}" for n in self.notes]
         lines += ["", t("readme_cite", self.lang)] + [f"- {r['citation']}" for r in self.releases]
-        lines += ["", t("readme_files", self.lang), "", f"{self.url}" if self.url else "", self.generated]
+        lines += ["", t("readme_files", self.lang), "", str(self.url), self.generated]
         return "\n".join(lines).strip() + "\n"
 
 

@@ -1,36 +1,24 @@
-"""The shared filter bar (sidebar) and its two-way binding to the URL's query parameters."""
+"""The shared filter bar (sidebar): family, level, period, indicator, region, province, cities, language.
+
+Each control takes its value from the URL on a session's first run and registers what it shows, so the URL
+always describes the view (dashboard.urlstate).
+"""
 
 from __future__ import annotations
 
 import contextlib
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import context, controls
+from dashboard import context, controls, urlstate
 from dashboard import queries as q
 from dashboard.i18n import LANGS, localized, t
-from dashboard.state import PARAMS, REGION_CHOICES, Filters, clean, pick, split_cities
+from dashboard.state import REGION_CHOICES, Filters, split_cities
 
 LANG_LABELS = {"zh": "中文", "en": "English"}
 STATE_KEY = "_view"
-
-
-def _seed_from_url() -> None:
-    """On a session's first run, copy the URL's parameters into widget state (validated later)."""
-    if st.session_state.get("_seeded"):
-        return
-    for name in PARAMS:
-        value = clean(st.query_params.get(name))
-        if value is not None:
-            st.session_state[f"url_{name}"] = value
-    st.session_state["_seeded"] = True
-
-
-def _choose(key: str, options: list[str], default: str | None) -> None:
-    """Put a valid value into the widget's state before it renders: the URL's, the current one, or a default."""
-    wanted = st.session_state.pop(f"url_{key}", None)
-    current = st.session_state.get(key)
-    st.session_state[key] = pick(wanted, options, None) or pick(current, options, None) or default
+SORT_KEY = "cities_by_rank"
 
 
 def pin_warehouse() -> None:
@@ -40,18 +28,43 @@ def pin_warehouse() -> None:
 
 
 def current_lang() -> str:
-    _seed_from_url()
-    _choose("lang", list(LANGS), "zh")
-    return st.session_state["lang"]
+    """Called first in a run: sets the URL aside (first run), starts this run's URL record, picks the language."""
+    urlstate.seed()
+    urlstate.start_run()
+    return urlstate.choose("lang", list(LANGS), "zh")
+
+
+def _cities(level: str, regs: pd.DataFrame) -> list[str]:
+    """The chosen cities: from the URL (names or adcodes, any spelling), else as the widget holds them."""
+    wanted = urlstate.take("cities")
+    if wanted is not None:
+        names = split_cities(wanted)
+        st.session_state["cities"] = q.resolve_names(names, level)
+        unknown = [n for n in names if not q.resolve_names([n], level)]  # another level's, or no such place
+        if unknown:
+            urlstate.note("cities", ",".join(unknown))
+    known = set(regs["adcode"])
+    st.session_state["cities"] = [c for c in st.session_state.get("cities", []) if c in known]
+    return st.session_state["cities"]
+
+
+def _city_options(regs: pd.DataFrame, family: str, period: str, indicator: str, level: str) -> list[str]:
+    """Every region of the level; by the current indicator's rank when the reader asks (ranked ones first)."""
+    if not st.session_state.get(SORT_KEY):
+        return list(regs["adcode"])
+    ranked = q.ranking(family, period, indicator, level)
+    order = {a: i for i, a in enumerate(ranked["adcode"])}
+    return sorted(regs["adcode"], key=lambda a: (order.get(a, len(order)), a))
 
 
 def sidebar() -> Filters | None:
-    """Render the shared controls; returns the filters, or None when there is no data yet."""
-    lang = current_lang()
+    """Render the shared controls (after `current_lang`); returns the filters, or None when there is no data yet."""
+    lang = st.session_state["lang"]
     bar = st.sidebar
     bar.segmented_control(t("language", lang), list(LANGS), key="lang", format_func=LANG_LABELS.get,
                           required=True)
     lang = st.session_state["lang"]
+    urlstate.register("lang", lang if lang != "zh" else None)
     try:
         fams = q.families()
     except q.WarehouseMissing:
@@ -61,61 +74,58 @@ def sidebar() -> Filters | None:
         st.warning(t("no_data", lang))
         return None
     fam_names = dict(zip(fams["family"], localized(fams, lang, "name_zh", "name_en"), strict=True))
-    _choose("family", list(fams["family"]), fams["family"].iloc[0])
     family = controls.choice(t("family", lang), list(fams["family"]), "family", format_func=fam_names.get,
-                             kind="select", container=bar)
+                             kind="select", container=bar, url="family", always=True)
 
     levels = q.levels(family)
-    _choose("level", levels, "city" if "city" in levels else levels[0])
-    level = controls.choice(t("level", lang), levels, "level", format_func=lambda v: t(f"level_{v}", lang),
-                            container=bar)
+    level = controls.choice(t("level", lang), levels, "level", default="city",
+                            format_func=lambda v: t(f"level_{v}", lang), container=bar, url="level")
 
     periods = context.label_periods(q.periods(family), lang)
     options = list(periods["period"])
-    _choose("edition", options, options[-1])
     labels = dict(zip(periods["period"], periods["label"], strict=True))
-    period = controls.choice(t("edition", lang), options, "edition", format_func=labels.get, kind="select",
-                             container=bar)
+    period = controls.choice(t("edition", lang), options, "period", default=options[-1], format_func=labels.get,
+                             kind="select", container=bar, url="period", always=True)
 
     inds = q.indicators(family, period, level)
     if inds.empty:
         inds = q.indicators(family, None, level)
     ind_names = dict(zip(inds["indicator"], localized(inds, lang, "name_zh", "name_en"), strict=True))
-    ind_options = list(inds["indicator"])
     totals = inds.loc[inds["kind"] == "total", "indicator"]
-    _choose("indicator", ind_options, totals.iloc[0] if len(totals) else ind_options[0])
-    indicator = controls.choice(t("indicator", lang), ind_options, "indicator", format_func=ind_names.get,
-                                kind="select", container=bar)
+    indicator = controls.choice(t("indicator", lang), list(inds["indicator"]), "indicator",
+                                default=totals.iloc[0] if len(totals) else None, format_func=ind_names.get,
+                                kind="select", container=bar, url="indicator", always=True)
 
-    _choose("region", list(REGION_CHOICES), "all")
-    region = bar.segmented_control(t("region", lang), list(REGION_CHOICES), key="region", required=True,
-                                   format_func=lambda v: t(f"region_{v}", lang))
+    region = controls.choice(t("region", lang), list(REGION_CHOICES), "region", default="all",
+                             format_func=lambda v: t(f"region_{v}", lang), container=bar, url="region")
 
-    regs = q.regions(level)
     provinces = q.regions("province")
     if region != "all":
         provinces = provinces[provinces["economic_region"] == region]
     prov_names = dict(zip(provinces["adcode"], localized(provinces, lang, "name_zh", "name_en"), strict=True))
-    url_province = st.session_state.get("url_province")
-    if url_province and url_province not in prov_names:
-        resolved = q.resolve_names([url_province], "province")
-        st.session_state["url_province"] = resolved[0] if resolved else None
-    _choose("province", ["", *list(prov_names)], "")
-    province = bar.selectbox(t("province", lang), ["", *list(prov_names)], key="province",
-                             format_func=lambda v: prov_names.get(v, t("all_provinces", lang))) or None
+    wanted = urlstate.take("province")
+    if wanted is not None:  # a name or an adcode; another region group's province falls back with a note
+        resolved = q.resolve_names([wanted], "province")
+        if resolved and resolved[0] in prov_names:
+            st.session_state["province"] = resolved[0]
+        else:
+            urlstate.note("province", wanted)
+    province = controls.choice(t("province", lang), ["", *prov_names], "province", default="",
+                               format_func=lambda v: prov_names.get(v, t("all_provinces", lang)), kind="select",
+                               container=bar, url="province") or None
 
-    city_names = dict(zip(regs["adcode"], localized(regs, lang, "short_zh", "name_en"), strict=True))
-    url_cities = st.session_state.pop("url_cities", None)
-    if url_cities is not None:
-        st.session_state["cities"] = q.resolve_names(split_cities(url_cities), level)
-    st.session_state["cities"] = [c for c in st.session_state.get("cities", []) if c in city_names]
-    cities = bar.multiselect(t("cities", lang), list(city_names), key="cities", format_func=city_names.get,
-                             placeholder=t("cities_placeholder", lang), max_selections=30)
+    regs = q.regions(level)
+    names = dict(zip(regs["adcode"], localized(regs, lang, "short_zh", "name_en"), strict=True))
+    _cities(level, regs)
+    cities = bar.multiselect(t("cities", lang), _city_options(regs, family, period, indicator, level), key="cities",
+                             format_func=names.get, placeholder=t("cities_placeholder", lang), max_selections=30)
+    bar.toggle(t("cities_by_rank", lang), key=SORT_KEY, help=t("cities_by_rank_help", lang))
+    short = dict(zip(regs["adcode"], regs["short_zh"], strict=True))
+    urlstate.register("cities", ",".join(short.get(c, c) for c in cities) if cities else None)
 
     filters = Filters(family, period, indicator, level, region, province, tuple(cities), lang)
     view = context.View(filters, fams[fams["family"] == family].iloc[0], periods, inds)
     st.session_state[STATE_KEY] = view
-    _write_url(filters, regs)
     _how_to_read(view, bar)
     return filters
 
@@ -127,17 +137,6 @@ def _how_to_read(view: context.View, container) -> None:
         if view.methodology:
             st.markdown(f"**{t('methodology', view.lang)}** · {view.family_name}")
             st.caption(view.methodology)
-
-
-def _write_url(filters: Filters, regs) -> None:
-    short = dict(zip(regs["adcode"], regs["short_zh"], strict=True))
-    params = filters.to_params(lambda codes: [short.get(c, c) for c in codes])
-    for name in PARAMS:
-        if name in params:
-            if st.query_params.get(name) != params[name]:
-                st.query_params[name] = params[name]
-        elif name in st.query_params:
-            del st.query_params[name]
 
 
 def current() -> context.View:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -352,17 +352,27 @@ def use_markers(frame: pd.DataFrame, level: str) -> bool:
     return level == "city" and 0 < int(frame["published"].fillna(False).astype(bool).sum()) <= SPARSE_LIMIT
 
 
-def _markers(boundary: Boundaries, rows: pd.DataFrame, subplot: str, lang: str) -> list[go.Scattergeo]:
+def _marker_colours(rows: pd.DataFrame, chosen: Sequence[str]) -> list[str]:
+    """Western cities vermillion, others blue; once the reader has chosen cities, those highlighted, others grey."""
+    if rows["adcode"].isin(chosen).any():
+        return [charts.HIGHLIGHT if a in chosen else charts.MUTED for a in rows["adcode"]]
+    return [charts.WEST if w else charts.BASE for w in rows["is_west"]]
+
+
+def _markers(boundary: Boundaries, rows: pd.DataFrame, subplot: str, lang: str,
+             chosen: Sequence[str] = ()) -> list[go.Scattergeo]:
     """Published cities as markers at their anchor points: the exact rank written inside a filled dot (western
-    cities vermillion), a band 'top N' as an open ring labelled beside it; the best drawn last (on top)."""
+    cities vermillion), a band 'top N' as an open ring labelled beside it; the best (and the chosen) drawn last,
+    on top."""
     traces = []
-    ordered = rows.assign(_key=pres.rank_sort_key(rows["rank"], rows["rank_at_most"])).sort_values(
-        "_key", ascending=False)
+    ordered = rows.assign(_key=pres.rank_sort_key(rows["rank"], rows["rank_at_most"]),
+                          _chosen=rows["adcode"].isin(chosen)).sort_values(["_chosen", "_key"],
+                                                                            ascending=[True, False])
     for band, group in ordered.groupby(ordered["rank"].isna(), sort=True):
         if group.empty:
             continue
         anchors = [boundary.anchors[a] for a in group["adcode"]]
-        colours = [charts.WEST if w else charts.BASE for w in group["is_west"]]
+        colours = _marker_colours(group, chosen)
         traces.append(go.Scattergeo(
             lon=[a[0] for a in anchors], lat=[a[1] for a in anchors], geo=subplot,
             mode="markers+text",
@@ -378,13 +388,16 @@ def _markers(boundary: Boundaries, rows: pd.DataFrame, subplot: str, lang: str) 
     return traces
 
 
-def _marker_legend(rows: pd.DataFrame, lang: str) -> list[go.Scattergeo]:
+def _marker_legend(rows: pd.DataFrame, lang: str, chosen: Sequence[str] = ()) -> list[go.Scattergeo]:
     """Legend entries for the marker classes actually drawn."""
     entries = []
     exact = rows[rows["rank"].notna()]
-    for is_west, key in ((True, "map_legend_west"), (False, "map_legend_other")):
-        if (exact["is_west"] == is_west).any():
-            colour = charts.WEST if is_west else charts.BASE
+    picked = exact["adcode"].isin(chosen)
+    classes = ((picked, "map_legend_chosen", charts.HIGHLIGHT), (~picked, "map_legend_others", charts.MUTED)) \
+        if picked.any() else ((exact["is_west"], "map_legend_west", charts.WEST),
+                              (~exact["is_west"].astype(bool), "map_legend_other", charts.BASE))
+    for mask, key, colour in classes:
+        if mask.any():
             entries.append(go.Scattergeo(lon=[None], lat=[None], mode="markers", name=t(key, lang), geo="geo",
                                          marker=dict(size=12, color=colour), hoverinfo="skip", showlegend=True,
                                          meta={"role": "legend"}))
@@ -397,7 +410,8 @@ def _marker_legend(rows: pd.DataFrame, lang: str) -> list[go.Scattergeo]:
 
 
 def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region_group: str,
-               title: str, size: int | None = None, total: int | None = None, mode: str = "auto") -> go.Figure:
+               title: str, size: int | None = None, total: int | None = None, mode: str = "auto",
+               chosen: Sequence[str] = ()) -> go.Figure:
     """A map of every region of the level: coloured by rank or value where published, grey where not; or, for a
     sparse city ranking (`mode` 'auto' decides, see `use_markers`), numbered markers over a grey base.
 
@@ -420,7 +434,7 @@ def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region
     scale = color_scale(drawn[color_by], color_by, lang, size)
     shaded = drawn.assign(**{color_by: np.nan}) if markers else drawn  # markers: every area stays grey
 
-    fig = go.Figure()
+    fig = charts.figure()
     coloured = drawn[drawn[color_by].notna()]
     dotted = coloured if level == "city" and len(coloured) <= MARKER_LIMIT and not markers else coloured.iloc[:0]
     placed = drawn[drawn["published"].fillna(False).astype(bool) & (drawn["rank"].notna()
@@ -435,9 +449,14 @@ def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region
     fig.add_traces(_dots(boundary, dotted[_in_box(boundary, dotted, INSET_LON, (INSET_LAT[0], MAIN_LAT[0]))], scale,
                          "geo2"))
     if markers:
-        fig.add_traces(_markers(boundary, placed[main], "geo", lang))
-        fig.add_traces(_markers(boundary, placed[south], "geo2", lang))
-        fig.add_traces(_marker_legend(placed, lang))
+        fig.add_traces(_markers(boundary, placed[main], "geo", lang, chosen))
+        fig.add_traces(_markers(boundary, placed[south], "geo2", lang, chosen))
+        fig.add_traces(_marker_legend(placed, lang, chosen))
+    elif set(chosen) & boundary.ids:  # areas: the chosen regions outlined
+        lons, lats = boundary.outline(chosen, min_area=0.0005)
+        fig.add_trace(go.Scattergeo(lon=lons, lat=lats, mode="lines", geo="geo", hoverinfo="skip",
+                                    line=dict(color=charts.HIGHLIGHT, width=2.5), name=t("map_legend_chosen", lang),
+                                    showlegend=True, meta={"role": "chosen_outline"}))
 
     fig.add_trace(_legend_square(t("not_published" if not markers else "map_legend_unpublished", lang),
                                  NOT_PUBLISHED))

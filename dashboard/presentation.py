@@ -275,3 +275,40 @@ def ranking_size(ranked: object, worst_rank: object, worst_band: object, coverag
     """How many places a ranking has: the stated coverage, else the most that its published figures imply."""
     known = [int(v) for v in (coverage, ranked, worst_rank, worst_band) if not missing(v)]
     return max(known) if known else 1
+
+
+# ---------------------------------------------------------------- agreement between two rankings
+
+MIN_AGREEMENT_N = 8  # fewer regions in both rankings: no coefficient (it would mean nothing)
+STRENGTHS = ((0.7, "strong"), (0.4, "moderate"), (0.2, "weak"), (0.0, "none"))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    n: int
+    rho: float | None
+    tau: float | None
+    low: float | None  # approximate 95% interval of ρ (Fisher z with Fieller's variance 1.06 / (n − 3))
+    high: float | None
+
+    @property
+    def computed(self) -> bool:
+        return self.rho is not None
+
+
+def agreement(n: int, rho: object, tau: object) -> Agreement:
+    """ρ and τ only from MIN_AGREEMENT_N regions up, with an interval that shows how little a small n says."""
+    if n < MIN_AGREEMENT_N or missing(rho) or missing(tau):
+        return Agreement(int(n), None, None, None, None)
+    z, se = math.atanh(max(min(float(rho), 0.999999), -0.999999)), math.sqrt(1.06 / (n - 3))
+    return Agreement(int(n), float(rho), float(tau), math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se))
+
+
+def agreement_reading(result: Agreement, lang: str) -> str:
+    """A plain-language reading: how strongly and in which direction the two rankings agree, and with what n."""
+    if not result.computed:
+        return t("agreement_too_few", lang, n=result.n, min=MIN_AGREEMENT_N)
+    strength = next(name for bound, name in STRENGTHS if abs(result.rho) >= bound)
+    direction = "same" if result.rho >= 0 else "opposite"
+    return t(f"agreement_{strength}" + ("" if strength == "none" else f"_{direction}"), lang, n=result.n,
+             rho=f"{result.rho:.2f}", low=f"{result.low:.2f}", high=f"{result.high:.2f}")

@@ -175,7 +175,8 @@ def clear_cache() -> None:
 def families() -> pd.DataFrame:
     """Families with releases, oldest first, with their catalogue notes and what kinds of figures they hold."""
     return fetch("""
-        SELECT f.code AS family, f.name_zh, f.name_en, f.publisher, f.publisher_en, f.comparable_values,
+        SELECT f.code AS family, f.name_zh, f.name_en, f.short_zh, f.short_en, f.publisher, f.publisher_en,
+               f.comparable_values,
                f.caveats, f.methodology_zh, f.methodology_en, s.* EXCLUDE (family),
                count(DISTINCT r.release_id) AS releases
         FROM family f JOIN release r ON r.family = f.code JOIN family_summary s ON s.family = f.code
@@ -404,6 +405,18 @@ def compare(family: str, period: str, level: str, adcodes: Sequence[str]) -> pd.
                  [family, period, level, list(adcodes)])
 
 
+def regions_history(family: str, level: str, adcodes: Sequence[str], kinds: Sequence[str]) -> pd.DataFrame:
+    """The regions' national figures in every period for indicators of the given kinds (compare over time)."""
+    return fetch("""
+        SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.is_west, k.period, k.data_year, k.framework,
+               k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_sort AS sort, k.concept,
+               k.concept_zh, k.concept_en, k.rank, k.rank_at_most, k.value, k.rank_source, k.release_id
+        FROM rankings k
+        WHERE k.family = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+              AND list_contains(?::VARCHAR[], k.adcode) AND list_contains(?::VARCHAR[], k.indicator_kind)
+        ORDER BY k.indicator_sort, k.adcode, k.data_year""", [family, level, list(adcodes), list(kinds)])
+
+
 _EXTRACT_WHERE = f"""
         WHERE k.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.indicator = ?)
               AND (? IS NULL OR k.level = ?) {_FILTER}"""
@@ -439,14 +452,71 @@ def extract_releases(family: str, period: str | None = None, indicator: str | No
 # ---------------------------------------------------------------- provenance
 
 def releases(family: str | None = None) -> pd.DataFrame:
+    """Releases with their provenance (and their family's publisher, which attributions name)."""
     return fetch("""
-        SELECT release_id, family, edition, data_year, data_year_from, data_year_to, title, title_en, publisher,
-               publisher_en, published, source_urls, citation, terms, framework, notes, format, raw_file, raw_sha256,
-               sidecar_file, observation_count, loaded_at
-        FROM release WHERE (? IS NULL OR family = ?) ORDER BY family, published, edition""", [family, family])
+        SELECT r.release_id, r.family, r.edition, r.data_year, r.data_year_from, r.data_year_to, r.title, r.title_en,
+               r.publisher, r.publisher_en, f.publisher AS family_publisher, f.publisher_en AS family_publisher_en,
+               r.published, r.source_urls, r.citation, r.terms, r.framework, r.notes, r.format, r.raw_file,
+               r.raw_sha256, r.sidecar_file, r.observation_count, r.loaded_at
+        FROM release r JOIN family f ON f.code = r.family
+        WHERE (? IS NULL OR r.family = ?) ORDER BY r.family, r.published, r.edition""", [family, family])
 
 
 def etl_runs() -> pd.DataFrame:
     return fetch("""
         SELECT run_id, command, started_at, finished_at, status, row_counts, warnings, message
         FROM etl_run ORDER BY started_at DESC""")
+
+
+# ---------------------------------------------------------------- index families side by side
+
+_NATIONAL_RANKS = """
+    SELECT adcode, region_zh, region_short_zh, region_en, is_west, economic_region, rank, rank_source, release_id
+    FROM rankings
+    WHERE family = ? AND period = ? AND indicator = ? AND level = ? AND scope = 'national' AND NOT is_restated
+          AND rank IS NOT NULL"""
+
+
+def paired_ranks(a: tuple[str, str, str], b: tuple[str, str, str], level: str) -> pd.DataFrame:
+    """The regions both rankings rank, (family, period, indicator) each: their national rank in A and in B."""
+    return fetch(f"""
+        WITH a AS ({_NATIONAL_RANKS}), b AS ({_NATIONAL_RANKS})
+        SELECT a.adcode, a.region_zh, a.region_short_zh, a.region_en, a.is_west, a.economic_region,
+               a.rank AS rank_a, b.rank AS rank_b, b.rank - a.rank AS gap, a.rank_source AS rank_source_a,
+               b.rank_source AS rank_source_b, a.release_id AS release_a, b.release_id AS release_b
+        FROM a JOIN b USING (adcode)
+        ORDER BY a.rank, a.adcode""", [*a, level, *b, level])
+
+
+def agreement(a: tuple[str, str, str], b: tuple[str, str, str], level: str) -> pd.Series:
+    """How two rankings agree over the regions both rank: n, Spearman's ρ (the Pearson correlation of the ranks
+    re-ranked within the overlap, ties sharing their average rank) and Kendall's τ-b (concordant minus
+    discordant pairs, corrected for ties)."""
+    frame = fetch(f"""
+        WITH a AS ({_NATIONAL_RANKS}), b AS ({_NATIONAL_RANKS}),
+        pair AS (SELECT a.adcode, a.rank AS ra, b.rank AS rb FROM a JOIN b USING (adcode)),
+        ranked AS (
+            SELECT adcode, ra, rb,
+                   rank() OVER (ORDER BY ra) + (count(*) OVER (PARTITION BY ra) - 1) / 2.0 AS xa,
+                   rank() OVER (ORDER BY rb) + (count(*) OVER (PARTITION BY rb) - 1) / 2.0 AS xb
+            FROM pair),
+        pairs AS (
+            SELECT sign(x.ra - y.ra) * sign(x.rb - y.rb) AS s, x.ra = y.ra AS tied_a, x.rb = y.rb AS tied_b
+            FROM pair x JOIN pair y ON x.adcode < y.adcode)
+        SELECT (SELECT count(*) FROM pair) AS n, (SELECT corr(xa, xb) FROM ranked) AS rho,
+               sum(s) / sqrt((count(*) - count(*) FILTER (WHERE tied_a))
+                             * (count(*) - count(*) FILTER (WHERE tied_b))) AS tau
+        FROM pairs""", [*a, level, *b, level])
+    return frame.iloc[0]
+
+
+def cross_history(families: Sequence[str], level: str, adcodes: Sequence[str]) -> pd.DataFrame:
+    """The regions' national total-index ranks in each family, by data year (editions and panels on one axis)."""
+    return fetch("""
+        SELECT k.family, k.framework, k.edition, k.period, k.data_year, k.adcode, k.region_zh, k.region_short_zh,
+               k.region_en, k.indicator, k.indicator_zh, k.indicator_en, k.rank, k.rank_source, k.release_id
+        FROM rankings k
+        WHERE list_contains(?::VARCHAR[], k.family) AND k.level = ? AND k.indicator_kind = 'total'
+              AND k.scope = 'national' AND NOT k.is_restated AND k.rank IS NOT NULL
+              AND list_contains(?::VARCHAR[], k.adcode)
+        ORDER BY k.family, k.adcode, k.data_year""", [list(families), level, list(adcodes)])

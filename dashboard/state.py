@@ -1,17 +1,29 @@
 """The explorer's shared state and its URL form (pure functions, testable without Streamlit).
 
-URL parameters: family, edition (the period: edition of one-year releases, data year of panels), indicator,
-level (city | province), region (all | east | central | west | northeast), province (adcode or name),
-cities (comma-separated names or adcodes), lang (zh | en).
+URL parameters of every page (README, "URL parameters"): family, period (the edition of one-year releases, the
+data year of panels; `edition` is read as an alias so old links work), indicator, level (city | province |
+county), region (all | east | central | west | northeast), province (adcode or name), cities (comma-separated
+names or adcodes), lang (zh | en). Each page adds its own controls' parameters (PAGE_PARAMS).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 REGION_CHOICES = ("all", "east", "central", "west", "northeast")
-PARAMS = ("family", "edition", "indicator", "level", "region", "province", "cities", "lang")
+GLOBAL_PARAMS = ("family", "period", "indicator", "level", "region", "province", "cities", "lang")
+PAGE_PARAMS = (
+    "top",  # rankings: how many rows
+    "view", "start", "end",  # trends: rank or value; the slope chart's two periods
+    "color",  # map: rank or value
+    "kind", "rows", "profile", "peers",  # sub-indices: breakdown, heatmap rows, profiled region, peer group
+    "grid",  # city: the grid shows ranks or values
+    "mode", "show",  # compare: one period or over time; rank or value over time
+    "a", "b", "a_period", "b_period", "a_indicator", "b_indicator",  # indices: the two families compared
+)
+PARAMS = GLOBAL_PARAMS + PAGE_PARAMS
+ALIASES = {"edition": "period"}
 MAX_PARAM_LENGTH = 400
 MAX_CITIES = 30
 
@@ -26,21 +38,6 @@ class Filters:
     province: str | None = None
     cities: tuple[str, ...] = field(default_factory=tuple)  # adcodes
     lang: str = "zh"
-
-    def to_params(self, city_names: Callable[[Sequence[str]], list[str]] | None = None) -> dict[str, str]:
-        """Canonical URL parameters (defaults left out to keep links short)."""
-        params = {"family": self.family, "edition": self.period, "indicator": self.indicator}
-        if self.level != "city":
-            params["level"] = self.level
-        if self.region != "all":
-            params["region"] = self.region
-        if self.province:
-            params["province"] = self.province
-        if self.cities:
-            params["cities"] = ",".join(city_names(self.cities) if city_names else self.cities)
-        if self.lang != "zh":
-            params["lang"] = self.lang
-        return params
 
 
 def clean(value: object) -> str | None:

@@ -68,16 +68,22 @@ def ranking_export(data: pd.DataFrame, lang: str, previous_label: str | None) ->
 
 def bump_lines(history: pd.DataFrame, selected: pd.DataFrame, period: str, chosen: list[str],
                top: int = 10, context: int = 30) -> tuple[list[str], pd.DataFrame]:
-    """Which lines a bump chart draws: the period's top `top` plus the chosen regions in colour, and the
+    """Which lines a bump chart draws: in colour the chosen regions (else the period's top `top`), and the
     period's top `context` in grey behind them (a dense panel would otherwise draw hundreds of lines)."""
     current = history[history["period"] == period].sort_values("rank")
     leaders = current["adcode"].head(top).tolist()
-    focus = list(dict.fromkeys([*chosen, *leaders])) if chosen else leaders
+    focus = list(chosen) or leaders
     keep = set(current["adcode"].head(context)) | set(focus)
     if current.empty:  # the period has no ranking for this concept: show whoever was ranked at all
         keep = set(history["adcode"].unique()[:context]) | set(focus)
     lines = pd.concat([history[history["adcode"].isin(keep)], selected], ignore_index=True)
     return focus, lines.drop_duplicates(["adcode", "period"])
+
+
+def disagreement_view(pairs: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Regions with their rank in ranking A and in B and the gap (places better in A than in B)."""
+    return pd.DataFrame({"region": names(pairs, lang), "rank_a": pairs["rank_a"].astype("Int64"),
+                         "rank_b": pairs["rank_b"].astype("Int64"), "gap": pairs["gap"].astype("Int64")})
 
 
 def map_list(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

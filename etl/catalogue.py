@@ -17,6 +17,8 @@ class Family:
     code: str
     name_zh: str
     name_en: str
+    short_zh: str  # for axis titles and side-by-side labels
+    short_en: str
     publisher: str
     publisher_en: str
     comparable_values: bool  # whether index points compare across periods (else: ranks only)
@@ -43,7 +45,8 @@ def _load_family(path: Path) -> Family:
     # A concept without its own entry is named after the indicator that carries its code.
     own = ind[~ind["concept"].isin(named["concept"])][["concept", "name_zh", "name_en"]]
     concepts = pd.concat([named, own.drop_duplicates("concept")], ignore_index=True)
-    return Family(data["family"], data["name_zh"], data["name_en"], data["publisher"],
+    return Family(data["family"], data["name_zh"], data["name_en"], data.get("short_zh", data["name_zh"]),
+                  data.get("short_en", data["name_en"]), data["publisher"],
                   data.get("publisher_en", data["publisher"]), bool(data.get("comparable_values", False)),
                   list(data.get("caveats") or []), dict(data.get("methodology") or {}), ind, concepts)
 

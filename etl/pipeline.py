@@ -177,7 +177,8 @@ def _observation_rows(rel: LoadedRelease) -> pd.DataFrame:
 
 
 def _family_row(code: str, fam: Family) -> dict:
-    return {"code": code, "name_zh": fam.name_zh, "name_en": fam.name_en, "publisher": fam.publisher,
+    return {"code": code, "name_zh": fam.name_zh, "name_en": fam.name_en, "short_zh": fam.short_zh,
+            "short_en": fam.short_en, "publisher": fam.publisher,
             "publisher_en": fam.publisher_en, "comparable_values": fam.comparable_values,
             "caveats": json.dumps(fam.caveats, ensure_ascii=False),
             "methodology_zh": fam.methodology.get("zh"), "methodology_en": fam.methodology.get("en")}

@@ -10,7 +10,8 @@ CREATE TABLE region_alias (alias VARCHAR NOT NULL, adcode VARCHAR NOT NULL, leve
                            kind VARCHAR NOT NULL, note VARCHAR);
 -- comparable_values: whether index points compare across periods (Tencent rebases every edition: ranks only);
 -- caveats: [{zh, en}] shown on every page of the family.
-CREATE TABLE family (code VARCHAR PRIMARY KEY, name_zh VARCHAR, name_en VARCHAR, publisher VARCHAR,
+CREATE TABLE family (code VARCHAR PRIMARY KEY, name_zh VARCHAR, name_en VARCHAR, short_zh VARCHAR, short_en VARCHAR,
+                     publisher VARCHAR,
                      publisher_en VARCHAR, comparable_values BOOLEAN NOT NULL, caveats JSON, methodology_zh VARCHAR,
                      methodology_en VARCHAR);
 CREATE TABLE release (

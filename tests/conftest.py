@@ -78,3 +78,19 @@ def full_warehouse(tmp_path_factory: pytest.TempPathFactory, pku_workbook: Path)
                  warehouse, quiet)
     commands.add(pku_workbook, TEMPLATES / "pku_dfiic_2011_2023.meta.yml", raw, warehouse, quiet)
     return warehouse
+
+
+@pytest.fixture
+def app(embedded_warehouse, monkeypatch):
+    """Run the dashboard (AppTest) on the embedded data: app(page, **url_parameters)."""
+    from tests.test_app import make_runner
+
+    return make_runner(embedded_warehouse, monkeypatch)
+
+
+@pytest.fixture
+def dense(full_warehouse, monkeypatch):
+    """Run the dashboard (AppTest) with the 2019 example and PKU-DFIIC loaded."""
+    from tests.test_app import make_runner
+
+    return make_runner(full_warehouse, monkeypatch)

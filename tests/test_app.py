@@ -18,25 +18,15 @@ def make_runner(warehouse, monkeypatch):
     monkeypatch.setenv("INDEX_WAREHOUSE", str(warehouse))
 
     def run(page: str | None = None, **params: str) -> AppTest:
+        """Open the page's link (as a reader following it: the page's own run is the session's first)."""
         at = AppTest.from_file(APP, default_timeout=120)
         at.query_params.update(params)
-        at.run()
         if page:
             at.switch_page(f"app_pages/{page}.py")
-            at.run()
+        at.run()
         assert not at.exception, [e.message for e in at.exception]
         return at
     return run
-
-
-@pytest.fixture
-def app(embedded_warehouse, monkeypatch):
-    return make_runner(embedded_warehouse, monkeypatch)
-
-
-@pytest.fixture
-def dense(full_warehouse, monkeypatch):
-    return make_runner(full_warehouse, monkeypatch)
 
 
 def plotly_array(data: dict | list) -> list:
@@ -82,7 +72,7 @@ def test_rankings_page_shows_the_2018_city_ranking_with_sources(app):
 def test_url_parameters_select_edition_language_and_region(app):
     at = app("rankings", edition="2017", lang="en", region="west")
     assert at.title[0].value == "Rankings"
-    assert at.selectbox(key="edition").value == "2017"
+    assert at.selectbox(key="period").value == "2017"
     view = at.dataframe[0].value
     assert view["region"].tolist() == ["Chengdu", "Chongqing"]
     assert view["rank"].tolist() == ["5", "8"]
@@ -92,13 +82,13 @@ def test_widgets_write_the_url_back(app):
     at = app("rankings", edition="2017")
     at.segmented_control(key="region").set_value("west").run()
     assert at.query_params["region"] == "west"
-    assert at.query_params["edition"] == "2017"
+    assert at.query_params["period"] == "2017"
     assert at.dataframe[0].value["region"].tolist() == ["成都市", "重庆市"]
 
 
 def test_invalid_url_values_fall_back_to_defaults(app):
     at = app("rankings", edition="1999'; DROP TABLE region;--", indicator="<script>", region="mars", lang="xx")
-    assert at.selectbox(key="edition").value == "2018"
+    assert at.selectbox(key="period").value == "2018"
     assert at.selectbox(key="indicator").value == "total"
     assert at.segmented_control(key="region").value == "all"
     assert at.title[0].value == "排名"

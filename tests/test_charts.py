@@ -200,3 +200,16 @@ def test_profile_labels_sit_on_opposite_sides_of_close_dots(full_warehouse, monk
     peers, city = fig.data
     assert peers.textposition == "bottom center" and city.textposition == "top center"
     assert not city.cliponaxis and not peers.cliponaxis
+
+
+def test_charts_keep_their_template_after_streamlit_loads_its_plotly_theme():
+    """Streamlit sets Plotly's default template to its own when it first draws a chart: ours must not depend on it
+    (exports would lose the CJK font)."""
+    import plotly.io as pio
+    from streamlit.elements.lib import streamlit_plotly_theme
+
+    streamlit_plotly_theme.configure_streamlit_plotly_theme()
+    assert pio.templates.default == "streamlit"
+    fig = charts.ranking_chart(views.placed(q.ranking(FAMILY, "2018", "total", "city")).head(10), "zh", "总指数")
+    assert "Noto Sans CJK SC" in fig.layout.template.layout.font.family
+    pio.templates.default = "cnindex"

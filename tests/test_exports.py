@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from dashboard import exports
+from dashboard import charts, exports
 from etl.paths import GEO_DIR
 from tests.conftest import skip_or_fail
 
@@ -135,7 +135,7 @@ def chromium():
 
 
 def bar(title: str = "数字中国指数(2019) · 城市排名", names: tuple[str, ...] = ("成都", "重庆")) -> go.Figure:
-    fig = go.Figure(go.Bar(x=[2, 1][: len(names)], y=list(names), orientation="h",
+    fig = charts.figure(go.Bar(x=[2, 1][: len(names)], y=list(names), orientation="h",
                            text=[f"第{r}名" for r in (5, 6)][: len(names)], marker_color=["#0072B2", "#D55E00"]))
     fig.update_layout(title=title, xaxis_title="名次（1 = 最好）")
     return fig
@@ -213,8 +213,9 @@ RELEASES = {  # as queries.releases() gives them (two real Tencent editions)
 
 
 def attribution(*editions: str, **extra) -> exports.Attribution:
-    return exports.Attribution(title="总指数 · 2018年版", lang="zh", publisher="腾讯研究院",
-                               releases=tuple(RELEASES[e] for e in editions), **extra)
+    return exports.Attribution(title="总指数 · 2018年版", lang="zh",
+                               releases=tuple({**RELEASES[e], "family_publisher": "腾讯研究院"} for e in editions),
+                               **extra)
 
 
 def test_attribution_names_only_the_releases_held_and_only_the_filters_applied():

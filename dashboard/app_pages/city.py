@@ -15,7 +15,7 @@ known = q.regions_with_data(f.family, f.level)
 names = dict(zip(known["adcode"], localized(known, lang, "name_zh", "name_en"), strict=True))
 if not names:
     st.warning(t("no_rows", lang))
-    st.stop()
+    chrome.stop()
 
 
 def _pick() -> None:
@@ -28,7 +28,7 @@ st.selectbox(t("city_pick", lang), list(names), format_func=names.get, key="city
 rows = q.region_rows(f.family, city, f.level)
 if rows.empty:
     st.warning(t("city_none", lang))
-    st.stop()
+    chrome.stop()
 name = names[city]
 st.header(name)
 latest = views.headline_total(rows, f.period)
@@ -63,7 +63,8 @@ for slot, (measure, title) in zip(slots, charts_to_draw, strict=True):
 
 st.subheader(t("city_table", lang))
 measures = ["rank", "value"] if own["value"].notna().any() else ["rank"]
-measure = controls.choice(t("city_grid_show", lang), measures, "city_grid", format_func=lambda m: t(f"view_{m}", lang))
+measure = controls.choice(t("city_grid_show", lang), measures, "city_grid", url="grid",
+                          format_func=lambda m: t(f"view_{m}", lang))
 grid = views.city_grid(rows, v.labels, lang, measure)
 columns.table(grid, lang, key="city_grid_table")
 st.caption(t("city_grid_note", lang))

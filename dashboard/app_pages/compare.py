@@ -1,8 +1,9 @@
-"""Compare: two to six regions side by side on every indicator of one period."""
+"""Compare: two to six regions side by side on every indicator of one period, or across all periods."""
 
 import streamlit as st
 
-from dashboard import charts, chrome, columns, downloads, filters, views
+from dashboard import charts, chrome, columns, controls, downloads, filters, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -14,12 +15,32 @@ if len(chosen) < 2:
     st.info(t("compare_need", lang), icon=":material/touch_app:")
     ranking = q.ranking(f.family, f.period, f.indicator, f.level, f.region, f.province)
     chosen = [*chosen, *[a for a in ranking.dropna(subset=["rank"])["adcode"] if a not in chosen]][:3]
+mode = controls.choice(t("compare_mode", lang), ["period", "time"], "compare_mode", url="mode",
+                       format_func=lambda m: t(f"compare_mode_{m}", lang))
+compact = chrome.is_phone()
+
+if mode == "time":
+    history = q.regions_history(f.family, f.level, chosen, ["total", "sub_index"])
+    if history.empty:
+        st.warning(t("no_rows", lang))
+        chrome.stop()
+    measures = ["rank", "value"] if pres.values_comparable(v.family, history) else ["rank"]
+    measure = controls.choice(t("trends_view", lang), measures, "compare_show", url="show",
+                              format_func=lambda m: t(f"view_{m}", lang))
+    title = t("compare_time_title", lang, level=v.level_name)
+    fig = charts.compare_over_time(history, v.periods, chosen, lang, title, measure,
+                                   q.ranking_periods(f.family, f.level) if measure == "rank" else None, compact)
+    source = chrome.attribution(v, title, history["release_id"], history["rank_source"], filtered=False)
+    chrome.chart(v, fig, "compare_time", f"{f.family}_{f.level}_compare_over_time", source,
+                 [t("compare_time_note", lang)])
+    chrome.stop()
+
 data = q.compare(f.family, f.period, f.level, chosen)
 if data.empty:
     st.warning(t("no_rows", lang))
-    st.stop()
+    chrome.stop()
 title = t("compare_chart_title", lang, period=v.period_label())
-fig = charts.compare_dots(data, lang, title, chosen, compact=chrome.is_phone())
+fig = charts.compare_dots(data, lang, title, chosen, compact=compact)
 source = chrome.attribution(v, title, data["release_id"], data["rank_source"], filtered=False)
 notes = [t("sparse_note", lang)] if v.sparse else []
 unranked = data.groupby("indicator")["rank"].count()

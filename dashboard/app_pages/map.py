@@ -12,14 +12,15 @@ PHONE_HEIGHT = 460  # a phone-wide map of China is ~270 px tall: less empty spac
 v = filters.current()
 f, lang = v.filters, v.lang
 chrome.header(v, t("map_page", lang))
+chrome.timeline(v)
 if f.level not in maps.MAPPED_LEVELS:
     st.info(t("map_level_unavailable", lang), icon=":material/info:")
-    st.stop()
+    chrome.stop()
 data = q.map_values(f.family, f.period, f.indicator, f.level)
 
 markers = maps.use_markers(data, f.level)  # a sparse city ranking: numbered markers, no colour scale to choose
 options = ["rank", "value"] if data["value"].notna().any() else ["rank"]
-color_by = "rank" if markers else controls.choice(t("map_color_by", lang), options, "map_color_by",
+color_by = "rank" if markers else controls.choice(t("map_color_by", lang), options, "map_color_by", url="color",
                                                   format_func=lambda m: t(f"map_by_{m}", lang))
 if data["published"].any() and options == ["rank"] and not markers:
     st.caption(t("map_ranks_only", lang))
@@ -28,10 +29,10 @@ if not data["published"].any():
 
 try:
     fig = maps.choropleth(data, f.level, lang, color_by, f.region, v.title, size=v.ranking_size(),
-                          mode="markers" if markers else "areas")
+                          mode="markers" if markers else "areas", chosen=f.cities)
 except maps.GeoMissing:
     st.error(t("map_no_geo", lang))
-    st.stop()
+    chrome.stop()
 phone = chrome.is_phone()
 listed = views.placed(data[data["published"]]) if markers else None
 slots = st.columns([3, 1]) if listed is not None and not phone else [st.container(), st.container()]

@@ -10,13 +10,14 @@ v = filters.current()
 f, lang = v.filters, v.lang
 data = q.ranking(f.family, f.period, f.indicator, f.level, f.region, f.province, f.cities)
 chrome.header(v, t("page_rankings", lang), v.title)
+chrome.timeline(v)
 shown_rows = views.placed(data)
 if shown_rows.empty:
     st.warning(t("no_rows", lang))
-    st.stop()
+    chrome.stop()
 
 sizes = sorted({n for n in (10, 20, 50, 100) if n < len(shown_rows)} | {len(shown_rows)})
-top_n = controls.choice(t("top_n", lang), sizes, "top_n", default=sizes[0],
+top_n = controls.choice(t("top_n", lang), sizes, "top_n", default=sizes[0], url="top",
                         format_func=lambda n: t("all_rows", lang, n=n) if n == len(shown_rows)
                         else t("top_n_rows", lang, n=n))
 shown = shown_rows.head(top_n)
@@ -37,4 +38,5 @@ with left:
 with right:
     fig = charts.ranking_chart(shown.head(30), lang, v.indicator_name(), v.chart_subtitle, f.cities)
     chrome.chart(v, fig, "ranking_bar", v.base_name("rankings"),
-                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]))
+                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]),
+                 [t("click_to_choose", lang)], selectable=True)

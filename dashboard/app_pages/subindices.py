@@ -13,15 +13,16 @@ chrome.header(v, t("subindices_title", lang), v.period_label())
 kinds = v.ranked_kinds()
 if not kinds:
     st.warning(t("no_rows", lang))
-    st.stop()
-kind = controls.choice(t("sub_kinds", lang), kinds, "sub_kind", format_func=lambda k: t(f"kind_{k}", lang))
+    chrome.stop()
+kind = controls.choice(t("sub_kinds", lang), kinds, "sub_kind", format_func=lambda k: t(f"kind_{k}", lang),
+                       url="kind")
 kind_name = t(f"kind_{kind}", lang)
 # The region and province filters narrow the table; chosen cities are always among its rows (and profiled),
 # never the only rows: a profile needs its peers.
 data = views.placed(q.subindicator_ranks(f.family, f.period, f.level, [kind], f.region, f.province))
 if data.empty:
     st.warning(t("no_rows", lang))
-    st.stop()
+    chrome.stop()
 
 n_ind, leaders = views.all_round(data, lang)
 if n_ind >= 2 and leaders:
@@ -32,10 +33,11 @@ elif n_ind >= 2:
 
 regions = data["adcode"].nunique()
 options = sorted({min(n, regions) for n in (20, 40, 80)} | {regions})
-shown_n = controls.choice(t("heatmap_rows", lang), options, "heat_rows", default=min(40, regions))
+shown_n = controls.choice(t("heatmap_rows", lang), options, "heat_rows", default=min(40, regions), url="rows")
 shown = views.heatmap_rows(data, shown_n, f.cities)
 title = t("heatmap_title", lang, period=v.period_label(), kind=kind_name)
-heat = charts.rank_heatmap(shown, lang, title, v.ranking_size(kind=kind), compact=chrome.is_phone())
+heat = charts.rank_heatmap(shown, lang, title, v.ranking_size(kind=kind), compact=chrome.is_phone(),
+                          chosen=f.cities)
 notes = [t("sparse_note", lang)] if v.sparse else []
 notes += [t("band_cell_note", lang)] if shown["rank_at_most"].notna().any() else []
 source = chrome.attribution(v, title, shown["release_id"], shown["rank_source"])
@@ -48,9 +50,9 @@ default_city = next((c for c in f.cities if c in names), views.best_placed(data)
 left, right = st.columns([2, 1])
 with left:
     city = controls.choice(t("profile_city", lang), list(names), "profile_city", default=default_city,
-                           format_func=names.get, kind="select")
+                           format_func=names.get, kind="select", url="profile")
 with right:
-    peer_kind = controls.choice(t("peers", lang), ["region", "province"], "peer_kind",
+    peer_kind = controls.choice(t("peers", lang), ["region", "province"], "peer_kind", url="peers",
                                 format_func=lambda k: t(f"peers_same_{k}", lang))
 profile = views.profile_frame(data, city, peer_kind)
 prof_fig = charts.profile_dots(profile, names[city], t(f"peers_{peer_kind}", lang), lang,

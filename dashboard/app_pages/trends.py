@@ -17,12 +17,12 @@ held = q.ranking_periods(f.family, f.level).get(q.concept_of(f.family, f.indicat
 chrome.header(v, t("trends_title", lang), v.title)
 if history.empty and selected.empty:
     st.warning(t("no_rows", lang))
-    st.stop()
+    chrome.stop()
 
 focus, lines = views.bump_lines(history, selected, f.period, list(f.cities))
 comparable = pres.values_comparable(v.family, lines)
 view = controls.choice(t("trends_view", lang), ["rank", "value"] if comparable else ["rank"], "trend_view",
-                       format_func=lambda m: t(f"view_{m}", lang))
+                       format_func=lambda m: t(f"view_{m}", lang), url="view")
 if not comparable:
     st.caption(t("value_view_unavailable", lang))
 title = t("bump_title", lang, indicator=v.indicator_name(), level=v.level_name)
@@ -36,24 +36,26 @@ chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, 
 shown = periods[periods["period"].isin(lines["period"])]
 if len(shown) < 2:
     st.caption(t("need_two_periods", lang))
-    st.stop()
+    chrome.stop()
 labels = dict(zip(shown["period"], shown["label"], strict=True))
 options = list(shown["period"])
 end_default = options.index(f.period) if f.period in options else len(options) - 1
 left, right = st.columns(2)
-start = left.selectbox(t("slope_start", lang), options, index=max(end_default - 1, 0), format_func=labels.get,
-                       key="start")
-end = right.selectbox(t("slope_end", lang), options, index=end_default, format_func=labels.get, key="end")
+start = controls.choice(t("slope_start", lang), options, "start", default=options[max(end_default - 1, 0)],
+                        format_func=labels.get, kind="select", container=left, url="start")
+end = controls.choice(t("slope_end", lang), options, "end", default=options[end_default], format_func=labels.get,
+                      kind="select", container=right, url="end")
 if start == end:
     st.warning(t("need_two_periods", lang))
-    st.stop()
+    chrome.stop()
 pair = q.slope(f.family, f.indicator, f.level, start, end, f.region, f.province, f.cities)
 slope_title = t("slope_title", lang, indicator=v.indicator_name(), start=labels[start], end=labels[end])
 both = pair.dropna(subset=["start_rank", "end_rank"])
 if both.empty:
     st.info(t("slope_none", lang, start=labels[start], end=labels[end]), icon=":material/info:")
-    st.stop()
-slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact)
+    chrome.stop()
+slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact,
+                               chosen=f.cities)
 pair_releases = periods.loc[periods["period"].isin([start, end]), "release_id"]
 slope_source = chrome.attribution(v, slope_title, pair_releases, both["rank_source"])
 chrome.chart(v, slope_fig, "slope", v.base_name(f"slope_{start}_{end}"), slope_source)
