@@ -116,6 +116,6 @@ def test_a_pdf_upload_shows_its_tables_with_pages_before_publishing(site, monkey
     assert "已发布" in at.success[-1].value
     with duckdb.connect(str(warehouse), read_only=True) as con:
         refs = [r for (r,) in con.execute("SELECT source_ref FROM rankings WHERE edition = '2018'").fetchall()]
-    assert len(refs) == 42 and all(re.fullmatch(r"upload-\w+\.pdf:p[123]:\d+", r) for r in refs), refs[:3]
+    assert len(refs) == 42 and all(re.fullmatch(r"upload-\w+\.pdf:p[123]:r\d+", r) for r in refs), refs[:3]
     stored = sorted(p.name for p in (raw / "tencent_internet_plus" / "2018").iterdir())
     assert len(stored) == 2 and any(name.endswith(".pdf") for name in stored)

@@ -178,7 +178,7 @@ def test_map_page_renders_with_controls_notes_and_downloads(embedded_warehouse, 
     assert at.title[0].value == "Map"
     assert not [c for c in at.segmented_control if c.key == "map_color_by"]  # markers: no colour scale to choose
     captions = " ".join(c.value for c in at.caption)
-    assert "10 of 367 cities published, shown as numbered markers" in captions
+    assert "10 of 351 cities published, shown as numbered markers" in captions  # the 2018 edition covers 351
     assert "West region is highlighted" in captions
     assert any("compare ranks" in i.value for i in at.info)
     listed = at.dataframe[0].value  # the list beside the map

@@ -143,7 +143,7 @@ def test_a_pdf_report_loads_with_page_level_sources(printed, top10, tmp_path):
     pd.testing.assert_frame_equal(got.drop(columns="source_ref").reset_index(drop=True), want.reset_index(drop=True),
                                   check_dtype=False)
     shenzhen = got[(got["indicator"] == "total") & (got["level"] == "city") & (got["rank"] == 1)]
-    assert shenzhen["source_ref"].tolist() == ["top10.pdf:p1:10"]  # the 10th table row on page 1
+    assert shenzhen["source_ref"].tolist() == ["top10.pdf:p1:r10"]  # the 10th table row on page 1
     assert (raw / "tencent_internet_plus" / "2018" / "top10.pdf").is_file()
 
 
