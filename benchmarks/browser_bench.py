@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from benchmarks.common import BENCH_DIR, PROJECT_ROOT, child_env, log, summary, write_json
 from tests.browser.server import StreamlitServer
@@ -255,6 +256,64 @@ def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budge
     finally:
         browser.close(ctx)
     return {"unit": "ms", **summary(samples), "kinds": kinds, "failures": failures}
+
+
+# Counts script runs in the page: every change of stApp's script state to "running" (as the browser tests do).
+RUN_COUNTER = """
+(() => {
+  window.__stRuns = 0;
+  const watch = () => new MutationObserver(changes => {
+    for (const c of changes) {
+      if (c.target.getAttribute('data-test-script-state') === 'running') window.__stRuns += 1;
+    }
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+  if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
+})();
+"""
+
+# A page switch is done: a run has started since the click, it is over, the address is the target's, every
+# chart is drawn.
+SWITCHED = f"""
+(target) => (window.__stRuns || 0) > target.runs && location.pathname === target.path && ({IDLE})()
+"""
+
+
+def page_switches(browser: Browser, url: str, rounds: int, budget: float) -> dict[str, Any]:
+    """In one session, click through the sidebar's page links `rounds` times; ms from the click to the page
+    drawn (its run over, every chart drawn). Per page and overall."""
+    ctx = browser.context(RUN_COUNTER)
+    page = ctx.new_page()
+    by_page: dict[str, list[float]] = {}
+    failures: list[str] = []
+    started = time.monotonic()
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        wait_idle(page)
+        links = page.locator('[data-testid="stSidebarNav"] a')
+        targets = [(i, urlsplit(links.nth(i).get_attribute("href") or "/").path or "/")
+                   for i in range(links.count())]
+        for r in range(rounds):
+            if r >= 1 and time.monotonic() - started > budget:
+                break
+            for i, path in targets[1:] + targets[:1]:  # start away from the page we are on
+                try:
+                    runs = page.evaluate("() => window.__stRuns || 0")
+                    t0 = time.perf_counter()
+                    links.nth(i).click()
+                    page.wait_for_function(SWITCHED, arg={"runs": runs, "path": path},
+                                           timeout=INTERACTION_TIMEOUT, polling="raf")
+                    by_page.setdefault(path, []).append((time.perf_counter() - t0) * 1000)
+                except Exception as error:
+                    failures.append(f"{path}: {type(error).__name__}: {str(error)[:200]}")
+                    if len(failures) >= 3:
+                        raise
+    except Exception as error:
+        failures.append(f"{type(error).__name__}: {str(error)[:300]}")
+    finally:
+        browser.close(ctx)
+    every = [v for values in by_page.values() for v in values]
+    return {"unit": "ms", **summary(every), "pages": {k: summary(v) for k, v in by_page.items()},
+            "failures": failures}
 
 
 def map_payload(browser: Browser, url: str) -> dict[str, Any]:

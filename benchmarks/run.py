@@ -2,8 +2,9 @@
 
 Builds SYNTHETIC releases in a temporary folder (benchmarks/generate.py), then measures — each figure beside a
 baseline measured in the same run — the ETL's throughput, the dashboard's queries, a full rebuild of the
-embedded data, the browser (first chart, filter change, map payload, server memory), and with --scaling the ETL
-and the queries at 0.1 M, 1 M and 3.5 M observations. Prints one table and writes JSON to benchmarks/results/.
+embedded data, pages per second reading a 20-page PDF appendix (benchmarks/pdf_bench.py), the browser (first
+chart, filter change, map payload, server memory), and with --scaling the ETL and the queries at 0.1 M, 1 M
+and 3.5 M observations. Prints one table and writes JSON to benchmarks/results/.
 Every measurement runs in its own child process; the temporary folders are removed at the end (--keep keeps
 them). Not part of `make test`.
 """
@@ -40,6 +41,7 @@ class Plan:
     etl_reps: int = 3
     baseline_etl_reps: int = 1
     baseline_max_obs: int | None = None
+    pdf_reps: int = 5
     query_reps: int = 30
     query_budget: float = 60.0
     rebuild_reps: int = 5
@@ -53,7 +55,7 @@ class Plan:
 
 def make_plan(size: str) -> Plan:
     if size == "smoke":
-        return Plan(size, etl_reps=2, query_reps=10, query_budget=3.0, rebuild_reps=3, first_reps=3,
+        return Plan(size, etl_reps=2, pdf_reps=2, query_reps=10, query_budget=3.0, rebuild_reps=3, first_reps=3,
                     interactions=6, sessions=3, browser_budget=20.0, embedded_browser=False)
     return Plan(size)
 
@@ -193,6 +195,18 @@ class Suite:
                                   "--warehouse", data["warehouse"], "--profile", str(path)],
                     f"etl-profile-{size}", 3600)
         self.results.setdefault("profiles", {})[f"etl@{size}"] = str(path)
+
+    # -- PDF tables
+
+    def pdf_pages(self) -> None:
+        result = self.worker("pdf_bench", ["--dir", str(self.root / "pdf"), "--reps", str(self.plan.pdf_reps)],
+                             "pdf", 1800)
+        self.figure(key="pdf_pages_per_second", group="pdf", size=f"{result['pages']} pages", unit="pages/s",
+                    higher_is_better=True, label=f"PDF appendix table → rows ({result['rows']} rows, child process)",
+                    **result["rate"], seconds=result["seconds"],
+                    baseline={**result["baseline_rate"], "label": "pdfplumber extract_text of the same pages, "
+                                                                  "in process (text only, no tables)"},
+                    target=None)
 
     # -- queries
 
@@ -335,6 +349,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f} ms" if value >= 1000 else f"{value:.1f} ms"
     if unit == "s":
         return f"{value:.2f} s"
+    if unit == "pages/s":
+        return f"{value:.1f} pages/s"
     if unit == "obs/s":
         return f"{value / 1e6:.2f} M/s" if value >= 1e6 else f"{value / 1e3:,.1f} k/s"
     if unit == "bytes":
@@ -415,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also a pyinstrument profile of one ETL run and EXPLAIN ANALYZE of every query")
     parser.add_argument("--level", default="auto", choices=["auto", "city", "county"])
-    parser.add_argument("--skip", default="", help="comma-separated: etl,queries,rebuild,browser")
+    parser.add_argument("--skip", default="", help="comma-separated: etl,queries,rebuild,pdf,browser")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -434,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                 suite.step(f"queries {size}", suite.queries, size, data, True, args.profile)
         if "rebuild" not in skip:
             suite.step("full rebuild (embedded)", suite.rebuild)
+        if "pdf" not in skip:
+            suite.step("PDF appendix (20 pages)", suite.pdf_pages)
         if data and "browser" not in skip:
             suite.step(f"browser {size}", suite.browser, size, data)
         if args.scaling:

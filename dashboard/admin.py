@@ -1,5 +1,7 @@
 """'Add a yearly report' on the Data page: upload, validation preview, publish — only with an admin token.
 
+Reports may be CSV, XLSX or PDF; a PDF's tables are shown as read (page and row) before publishing. PDFs are
+parsed in a child process within page and time limits (etl/pdf.py), so the server stays responsive.
 Uploads are written under generated names in a private temporary folder (never a path from the user's
 file name), validated exactly like `python -m etl check`, and published with `etl add` only after the
 preview is confirmed.
@@ -22,11 +24,14 @@ from dashboard.i18n import t
 from dashboard.presentation import md_text
 from etl import commands
 from etl.paths import EXAMPLE_SIDECAR, RAW_DIR
-from etl.problems import InputError
+from etl.pdf import extracted_frame
+from etl.problems import InputError, is_pdf
 from etl.publish import LockBusy
+from etl.sidecar import load_sidecar
 
 TOKEN_ENV = "INDEX_ADMIN_TOKEN"
-UPLOAD_TYPES = ["csv", "xlsx"]
+UPLOAD_TYPES = ["csv", "xlsx", "pdf"]
+PREVIEW_ROWS = 200
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # also server.maxUploadSize in .streamlit/config.toml
 
 
@@ -51,7 +56,7 @@ def _authorised(lang: str) -> bool:
 def _stage(upload, sidecar_text: str) -> tuple[Path, Path]:
     """Write the upload and its sidecar under generated names in a fresh private folder."""
     folder = Path(tempfile.mkdtemp(prefix="index-upload-"))
-    suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+    suffix = next((f".{t}" for t in UPLOAD_TYPES if upload.name.lower().endswith(f".{t}")), ".csv")
     report = folder / f"upload-{uuid.uuid4().hex[:12]}{suffix}"
     report.write_bytes(upload.getvalue())
     meta = folder / "upload.meta.yml"
@@ -102,9 +107,15 @@ def upload_section(lang: str) -> None:
                 st.session_state["admin_staged"] = (str(report), str(meta), replace)
                 st.session_state["admin_preview"] = result.releases[0].observations.head(50)[
                     ["data_year", "adcode", "raw_name", "level", "indicator", "scope", "value", "rank", "basis"]]
+                # The PDF's tables as read (the same extraction the check used, from its cache).
+                st.session_state["admin_extracted"] = (extracted_frame(report, load_sidecar(meta)).head(PREVIEW_ROWS)
+                                                       if is_pdf(report) else None)
     staged = st.session_state.get("admin_staged")
     if staged:
         st.success(t("admin_valid", lang))
+        if st.session_state.get("admin_extracted") is not None:
+            st.caption(t("admin_extracted", lang))
+            st.dataframe(st.session_state["admin_extracted"], hide_index=True)
         st.dataframe(st.session_state["admin_preview"], hide_index=True)
         if st.button(t("admin_publish", lang), type="primary", key="admin_publish"):
             report, meta, replace = staged

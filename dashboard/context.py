@@ -108,8 +108,13 @@ class View:
         """Places in the period's ranking of an indicator (or the largest of a kind): what rank colours span."""
         inds = self.indicators
         rows = inds[inds["kind"] == kind] if kind else inds[inds["indicator"] == (indicator or self.filters.indicator)]
-        sizes = [pres.ranking_size(r.n_ranked, r.worst_rank, r.worst_band) for r in rows.itertuples()]
+        sizes = [pres.ranking_size(r.n_ranked, r.worst_rank, r.worst_band, r.coverage) for r in rows.itertuples()]
         return max(sizes, default=1)
+
+    def coverage(self) -> int | None:
+        """How many regions of the level the period's release ranks, where it says so."""
+        stated = self.indicators["coverage"].dropna()
+        return int(stated.max()) if len(stated) else None
 
     def base_name(self, what: str) -> str:
         """Download file names say what they hold: family, period, indicator, level, region filter."""

@@ -30,7 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-import dashboard.charts  # noqa: F401  (side effects: the "cnindex" template and the offline base map for kaleido)
+import dashboard.charts
 from dashboard.i18n import t
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -429,6 +429,16 @@ def _fit_tick_labels(figure: dict) -> None:
             layout.setdefault(f"{letter}axis{ref[1:]}", {}).setdefault("automargin", True)
 
 
+def _local_assets(figure: dict) -> None:
+    """Boundaries the browser fetches from the app's static files (`app/static/…`) come from disk for the export:
+    the renderer has no app to ask."""
+    local = pio.defaults.topojson  # data/geo as a file:// URI (set by dashboard.charts)
+    for trace in figure.get("data", []):
+        url = trace.get("geojson")
+        if isinstance(url, str) and url.startswith(dashboard.charts.TOPOJSON_URL) and local:
+            trace["geojson"] = local + url.removeprefix(dashboard.charts.TOPOJSON_URL)
+
+
 def image_height(fig: go.Figure | dict, width: int, height: int | None = None) -> int:
     """The export height in layout pixels: as given, else the figure's own height, else 3:5 of the width."""
     if height is None:
@@ -448,6 +458,7 @@ def figure_bytes(fig: go.Figure | dict, fmt: str, width: int = 1200, height: int
         raise ValueError(f"image format must be one of {IMAGE_FORMATS}, not {fmt!r}")
     figure = fig.to_dict() if isinstance(fig, go.Figure) else go.Figure(fig).to_dict()
     _fit_tick_labels(figure)
+    _local_assets(figure)
     opts = {"format": fmt, "width": int(width), "height": image_height(figure, width, height), "scale": float(scale)}
     # The base map comes from data/geo (set by dashboard.charts), so maps render offline.
     return _ENGINE.render(figure, opts, pio.defaults.topojson)

@@ -1,9 +1,11 @@
 """Choropleth maps of one indicator: plain functions from `queries.map_values` frames to Plotly figures.
 
 Boundaries are the simplified GeoJSON files that `etl.geo` writes to `GEO_DIR` (features keyed by 6-digit adcode);
-they are read once per file version (path, mtime, size), so a rebuild by the ETL is picked up on the next call.
-The figure embeds only the features it draws; the base map (`world_110m.json`: land, and province borders as its
-"rivers" layer, drawn above the choropleth) is fetched from our own static files (see `charts.PLOTLY_CONFIG`).
+they are read here once per file version (path, mtime, size) for anchors, insets and outlines. The figure names
+them by URL (`static_url`): the browser fetches each file once from our own static files and keeps it, so a
+rerun sends ranks and colours, not 650 kB of shapes; so is the base map (`world_110m.json`: land, and province
+borders as its "rivers" layer, drawn above the choropleth; see `charts.PLOTLY_CONFIG`). Image exports read the
+same files from disk (`exports.figure_bytes`).
 
 Colour: rank (1 = best = darkest) or value (highest = darkest) on viridis, which stays readable with the common
 colour-vision deficiencies and has no grey in it. Regions without published data are grey and outside the scale.
@@ -141,6 +143,11 @@ def geo_path(level: str) -> Path:
     return Path(paths.GEO_DIR) / GEO_FILES[level]
 
 
+def static_url(level: str) -> str:
+    """Where the browser finds the level's boundaries (data/geo served as static files, see PLOTLY_CONFIG)."""
+    return charts.TOPOJSON_URL + GEO_FILES[level]
+
+
 def boundaries(level: str) -> Boundaries:
     """The boundaries of a level ('city' or 'province'), read once per version of the file."""
     path = geo_path(level)
@@ -263,8 +270,8 @@ def _areas(boundary: Boundaries, rows: pd.DataFrame, z: Iterable[float], *, colo
            zmin: float, zmax: float, level: str, subplot: str, role: str, opacity: float = 1.0,
            colorbar: dict[str, Any] | None = None) -> go.Choropleth:
     line_color, line_width = BORDER[level]
-    return go.Choropleth(
-        geojson=boundary.collection(rows["adcode"]), featureidkey="id", locations=list(rows["adcode"]),
+    return go.Choropleth(  # the boundaries by URL: the browser fetches the file once and keeps it
+        geojson=static_url(level), featureidkey="id", locations=list(rows["adcode"]),
         z=list(z), zmin=zmin, zmax=zmax, colorscale=colorscale, showscale=colorbar is not None,
         colorbar=colorbar, marker=dict(opacity=opacity, line=dict(color=line_color, width=line_width)),
         text=list(rows["hover"]), hovertemplate="%{text}<extra></extra>", geo=subplot, name=role, showlegend=False,

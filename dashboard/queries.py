@@ -200,7 +200,8 @@ def indicators(family: str, period: str | None = None, level: str | None = None)
     return fetch("""
         SELECT i.code AS indicator, i.name_zh, i.name_en, i.kind, i.parent, i.sort, i.higher_is_better,
                sum(k.n_regions)::BIGINT AS n_regions, sum(k.n_ranked)::BIGINT AS n_ranked,
-               sum(k.n_banded)::BIGINT AS n_banded, max(k.worst_rank) AS worst_rank, max(k.worst_band) AS worst_band
+               sum(k.n_banded)::BIGINT AS n_banded, max(k.worst_rank) AS worst_rank, max(k.worst_band) AS worst_band,
+               max(k.coverage) AS coverage
         FROM indicator i JOIN release_summary k ON k.family = i.family AND k.indicator = i.code
         WHERE i.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.level = ?) AND k.scope = 'national'
         GROUP BY ALL ORDER BY i.sort""", [family, period, period, level, level])

@@ -50,6 +50,7 @@ def ranking_view(data: pd.DataFrame, lang: str, previous_label: str | None) -> p
         "basis": [basis_text(b, lang) for b in data["basis"]],
         "province": localized(data, lang, "province_zh", "province_en").fillna(""),
         "source_note": [pres.source_note(u) or "" for u in data["source_url"]],
+        "source_ref": data["source_ref"].fillna(""),  # the file, page and row it was read from
     })
     return view if view["source_note"].ne("").any() else view.drop(columns="source_note")
 

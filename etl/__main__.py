@@ -1,5 +1,5 @@
-"""Command line: python -m etl build | add FILE --meta META.yml [--replace] | check FILE --meta META.yml
-| export --parquet DIR [--force] [--family FAMILY]."""
+"""Command line: python -m etl build | add FILE --meta META.yml [--replace] | check FILE --meta META.yml |
+init FILE [--family F] [--edition E] [--out META.yml] [--force] | export --parquet DIR [--force] [--family F]."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from etl import commands
+from etl import commands, draft
 from etl.export import ExportError, export_parquet, summary
 from etl.paths import GEO_DIR, RAW_DIR, WAREHOUSE_PATH
 from etl.problems import InputError
@@ -32,16 +32,33 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("add", "validate a new report, copy it into data/raw and rebuild"),
                        ("check", "dry run: print the validation report, change nothing")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("file", type=Path, help="the report file (CSV or XLSX)")
+        cmd.add_argument("file", type=Path, help="the report file (CSV, XLSX or PDF)")
         cmd.add_argument("--meta", type=Path, required=True, help="its metadata sidecar (YAML)")
         if name == "add":
             cmd.add_argument("--replace", action="store_true", help="replace an edition that is already loaded")
             cmd.add_argument("--skip-geo", action="store_true", help="do not (re)build map boundaries")
+    init = sub.add_parser("init", help="draft a sidecar for a new report (TODO where it cannot know)")
+    init.add_argument("file", type=Path, help="the report file (CSV, XLSX or PDF)")
+    init.add_argument("--family", help="index family (default: guessed from the title)")
+    init.add_argument("--edition", help="edition (default: the year in the report's title)")
+    init.add_argument("--out", type=Path, help="where to write the sidecar (default: FILE's name + .meta.yml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing sidecar")
     export = sub.add_parser("export", help="write the published warehouse as Parquet with a manifest (read-only)")
     export.add_argument("--parquet", type=Path, required=True, metavar="DIR", help="a new or empty folder")
     export.add_argument("--force", action="store_true", help="replace DIR even if it is not empty")
     export.add_argument("--family", help="only this index family (default: all)")
     return parser
+
+
+def _init(args: argparse.Namespace) -> int:
+    meta, drafted, todos = draft.init(args.file, args.family, args.edition, args.out, args.force)
+    print(f"Drafted {meta} for {args.file}:")
+    for decision in drafted.decisions:
+        print(f"  - {decision}")
+    print(f"Fill in ({len(todos)}), then run: python -m etl check {args.file} --meta {meta}")
+    for key, line, text in todos:
+        print(f"  {meta.name}, row {line}, key {key!r}: {text}")
+    return EXIT_OK
 
 
 def _ensure_geo() -> None:
@@ -74,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         return _export(args)
     try:
+        if args.command == "init":
+            return _init(args)
         if args.command == "check":
             result = commands.check(args.file, args.meta, args.raw_dir, _progress)
             for warning in result.problems.warnings:

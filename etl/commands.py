@@ -164,7 +164,7 @@ def _relabel(result: RunResult, staged: Path, file: Path, meta: Path) -> None:
 
 def _swap_prefix(label: str, names: dict[str, str]) -> str:
     for staged, original in names.items():
-        if label == staged or label.startswith(staged + " "):
+        if label == staged or label.startswith((staged + " ", staged + ",")):  # "[sheet …]", ", page …"
             return original + label[len(staged):]
     return label
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from etl.catalogue import Family
 from etl.paths import REFERENCE_DIR
-from etl.problems import Problems
+from etl.problems import Problems, located, source_name
 from etl.regions import RegionResolver
 from etl.sidecar import SOURCE_PATTERN, IndicatorMap, Sidecar
 from etl.text import has_control_chars, load_yaml, normalize
@@ -27,7 +27,7 @@ def value_synonyms() -> dict[str, dict[str, str]]:
 
 
 def _where(path: Path, sheet: str) -> str:
-    return f"{path} [sheet {sheet}]" if sheet else str(path)
+    return located(path, sheet)
 
 
 def _report(problems: Problems, path: Path, rows: pd.DataFrame, column: str | pd.Series, message: str,
@@ -153,6 +153,15 @@ def _data_years(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar
     return years.astype("Int64")
 
 
+def _editions(problems: Problems, path: Path, frame: pd.DataFrame, sc: Sidecar) -> None:
+    """A report_year / edition column must name the sidecar's edition."""
+    written = frame["edition_raw"].astype(str).str.strip().str.normalize("NFKC")
+    bad = (written != "") & (written != sc.edition)
+    if bad.any():
+        _report(problems, path, frame[bad], "edition",
+                f"edition {{edition_raw!r}} differs from the sidecar's edition {sc.edition!r}")
+
+
 def _historical_warnings(problems: Problems, path: Path, obs: pd.DataFrame, regions: pd.DataFrame) -> None:
     """Data for a region after it was abolished or merged stays its own, but deserves a warning."""
     ended = regions.dropna(subset=["valid_to"]).set_index(["adcode", "level"])["valid_to"]
@@ -177,6 +186,7 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
     levels = _map_field(problems, path, parsed, "level_raw", "level", sc.level, "level")
     basis = _map_field(problems, path, parsed, "basis", "basis", "stated", "basis")
     ind = _indicators(problems, path, parsed, sc, family)
+    _editions(problems, path, parsed, sc)
     adcodes = _regions(problems, path, parsed, levels, resolver)
     values, bad_values = _numbers(parsed["value_raw"], sc.missing_values)
     if bad_values.any():
@@ -205,7 +215,7 @@ def harmonize(parsed: pd.DataFrame, sc: Sidecar, family: Family, resolver: Regio
         "rank_at_most": bands.where(~bad_bands).astype("Int64"),
         "basis": basis, "basis_note": parsed["basis_note"].replace("", None),
         "source_url": source,
-        "source_file": _by_unique(parsed["sheet"], lambda sheet: f"{path.name}#{sheet}" if sheet else path.name),
+        "source_file": _by_unique(parsed["sheet"], lambda sheet: source_name(path, sheet)),
         "source_row": parsed["_row"],
         "raw_name": parsed["region_raw"],
         "_row": parsed["_row"], "_sheet": parsed["sheet"], "value_col": parsed["value_col"],

@@ -1,8 +1,8 @@
 """Format adapters: each turns one raw file into the same long table of raw cells (nothing interpreted yet).
 
 Output columns: _row, region_raw, region_code, province_raw, city_raw, level_raw, indicator_raw, scope, rank_raw,
-value_raw, band_raw, rank_col, value_col, band_col, source, basis, basis_note, data_year_raw, sheet. A band
-("in the top N", exact rank unknown) is its own cell: band_raw holds N.
+value_raw, band_raw, rank_col, value_col, band_col, source, basis, basis_note, data_year_raw, sheet, edition_raw.
+A band ("in the top N", exact rank unknown) is its own cell: band_raw holds N.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from etl.text import normalize
 
 PARSED_COLUMNS = ["_row", "region_raw", "region_code", "province_raw", "city_raw", "level_raw", "indicator_raw",
                   "scope", "rank_raw", "value_raw", "band_raw", "rank_col", "value_col", "band_col", "source",
-                  "basis", "basis_note", "data_year_raw", "sheet"]
+                  "basis", "basis_note", "data_year_raw", "sheet", "edition_raw"]
 
 
 def _require(path: Path, table: RawTable, roles: tuple[str, ...]) -> None:
@@ -47,7 +47,7 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
         raise InputError(Problem(str(path), "needs a rank, rank_at_most or value column", table.header_row))
     frame = table.frame.rename(columns={r: f"{r}_raw" for r in ("region", "province", "city", "level", "indicator",
                                                                 "rank", "value")})
-    frame = frame.rename(columns={"data_year": "data_year_raw", "rank_at_most": "band_raw"})
+    frame = frame.rename(columns={"data_year": "data_year_raw", "rank_at_most": "band_raw", "edition": "edition_raw"})
     frame["rank_col"] = sc.columns.get("rank", "rank")
     frame["value_col"] = sc.columns.get("value", "value")
     frame["band_col"] = sc.columns.get("rank_at_most", "rank_at_most")
@@ -58,7 +58,8 @@ def parse_long(path: Path, sc: Sidecar) -> pd.DataFrame:
 
 def _pair_columns(path: Path, table: RawTable, sc: Sidecar) -> dict[tuple[str, str], dict[str, str]]:
     """Group the table's indicator columns by (indicator, scope) into their value, rank and band columns."""
-    fixed = {"_row", "region", "province", "city", "level", "source", "basis", "basis_note", "data_year", "edition"}
+    fixed = {"_row", "region", "province", "city", "level", "source", "basis", "basis_note", "data_year", "edition",
+             "row_number"}
     mapped = {normalize(k): v for k, v in sc.indicators.items()}
     pairs: dict[tuple[str, str], dict[str, str]] = {}
     bare_rank = False
@@ -97,6 +98,11 @@ def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
     """One row per region, a column per indicator value (and optionally per rank or band), mapping in the sidecar."""
     table = read_table(path, encoding=sc.encoding, sheet=sc.sheet, overrides=sc.columns,
                        extra_headers=set(sc.indicators))
+    return report_cells(path, table, sc)
+
+
+def report_cells(path: Path, table: RawTable, sc: Sidecar) -> pd.DataFrame:
+    """Unpivot a report table already read (a CSV/XLSX sheet, or one page of a PDF table)."""
     _require(path, table, ("region",))
     base = table.frame
     pairs = _pair_columns(path, table, sc)
@@ -117,9 +123,9 @@ def parse_report_table(path: Path, sc: Sidecar) -> pd.DataFrame:
         "rank_col": np.repeat(rank_cols, len(base)), "band_col": np.repeat(band_cols, len(base)),
         "sheet": table.sheet or "",
     })
-    for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year"):
+    for role in ("province", "city", "level", "source", "basis", "basis_note", "data_year", "edition"):
         if role in base:
-            name = f"{role}_raw" if role in ("province", "city", "level", "data_year") else role
+            name = f"{role}_raw" if role in ("province", "city", "level", "data_year", "edition") else role
             frame[name] = np.tile(base[role].to_numpy(), k)
     return _finish(frame)
 
@@ -163,7 +169,15 @@ def parse_pku_workbook(path: Path, sc: Sidecar) -> pd.DataFrame:
     return _finish(pd.concat(frames, ignore_index=True))
 
 
-ADAPTERS = {"long": parse_long, "report_table": parse_report_table, "pku_workbook": parse_pku_workbook}
+def parse_pdf_table(path: Path, sc: Sidecar) -> pd.DataFrame:
+    """Tables printed in a PDF report (etl/pdf.py), unpivoted like report tables."""
+    from etl.pdf import parse_pdf  # imported here: the PDF machinery builds on report_cells
+
+    return parse_pdf(path, sc)
+
+
+ADAPTERS = {"long": parse_long, "report_table": parse_report_table, "pku_workbook": parse_pku_workbook,
+            "pdf_table": parse_pdf_table}
 
 
 def parse(path: Path, sc: Sidecar) -> pd.DataFrame:

@@ -132,6 +132,7 @@ def _release_row(rel: LoadedRelease, raw_dir: Path, loaded_at: dt.datetime) -> d
         "raw_sha256": rel.raw_sha256, "sidecar_file": _shown_path(sc.path, raw_dir),
         "sidecar_sha256": rel.sidecar_sha256,
         "derived_from": json.dumps(sc.derived_from, ensure_ascii=False) if sc.derived_from else None,
+        "coverage": json.dumps(sc.coverage) if sc.coverage else None,
         "observation_count": len(rel.observations), "loaded_at": loaded_at,
     }
 

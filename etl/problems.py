@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Where a PDF table row sits: "p12" (page 12) or "p12L" / "p12R" (a half of a 2-up spread), see etl/pdf.py.
+PDF_PAGE = re.compile(r"^p(\d+)([LR]?)$")
+HALVES = {"L": ", left half", "R": ", right half", "": ""}
+
+
+def is_pdf(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".pdf"
+
+
+def located(path: str | Path, sheet: str) -> str:
+    """How problems name a part of a file: 'report.xlsx [sheet 总指数]' or 'report.pdf, page 12'."""
+    page = PDF_PAGE.match(sheet) if sheet and is_pdf(path) else None
+    if page:
+        return f"{path}, page {page.group(1)}{HALVES[page.group(2)]}"
+    return f"{path} [sheet {sheet}]" if sheet else str(path)
+
+
+def source_name(path: Path, sheet: str) -> str:
+    """The file part of an observation's source_ref: 'report.xlsx#总指数', 'report.pdf:p12' (then ':row')."""
+    if not sheet:
+        return path.name
+    return f"{path.name}:{sheet}" if is_pdf(path) else f"{path.name}#{sheet}"
 
 
 @dataclass(frozen=True)

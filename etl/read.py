@@ -173,6 +173,15 @@ def _frame(path: Path, header: list[str], body: pd.DataFrame, header_row: int,
     return body
 
 
+def table_from_rows(path: Path, header: list[str], rows: list[list[str]], numbers: list[int],
+                    overrides: dict[str, str], sheet: str) -> RawTable:
+    """A table given as cell texts (a PDF page's part of a table); `numbers` are the rows' own numbers."""
+    body = pd.DataFrame(rows, columns=range(len(header)), dtype=str)
+    frame = _frame(path, header, body, 0, overrides)  # numbers the rows 1..n, then drops the empty ones
+    frame["_row"] = [numbers[r - 1] for r in frame["_row"]]
+    return RawTable(frame, None, 0, sheet)
+
+
 def read_csv(path: Path, data: bytes, encoding: str, overrides: dict[str, str],
              extra_headers: set[str]) -> RawTable:
     text, used = decode(path, data, encoding)

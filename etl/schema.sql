@@ -21,7 +21,7 @@ CREATE TABLE release (
     citation VARCHAR NOT NULL,
     terms VARCHAR NOT NULL, framework VARCHAR NOT NULL, notes VARCHAR, format VARCHAR NOT NULL,
     raw_file VARCHAR NOT NULL, raw_sha256 VARCHAR NOT NULL, sidecar_file VARCHAR NOT NULL,
-    sidecar_sha256 VARCHAR NOT NULL, derived_from JSON, observation_count INTEGER NOT NULL,
+    sidecar_sha256 VARCHAR NOT NULL, derived_from JSON, coverage JSON, observation_count INTEGER NOT NULL,
     loaded_at TIMESTAMP NOT NULL
 );
 CREATE TABLE indicator (

@@ -6,14 +6,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from etl.problems import InputError, Problem, Problems
 from etl.text import load_yaml
 
-FORMATS = ("long", "report_table", "pku_workbook")
+if TYPE_CHECKING:
+    from etl.pdfspec import PdfSpec
+
+FORMATS = ("long", "report_table", "pku_workbook", "pdf_table")
 LEVELS = ("city", "province", "county")
 SCOPES = ("national", "province", "west", "tier")
 ROLES = ("value", "rank", "band")  # band: "in the top N" (the cell holds N)
@@ -22,7 +25,9 @@ SOURCE_PATTERN = re.compile(r"^(https?://[^\s<>\"'`]+|NO_URL:.+)$")
 REQUIRED = ("family", "edition", "title", "publisher", "published", "source_urls", "citation", "terms",
             "framework", "format")
 OPTIONAL = ("data_year", "data_years", "title_en", "publisher_en", "notes", "file", "sha256", "encoding", "sheet",
-            "level", "columns", "indicators", "value_range", "ranks_complete", "missing_values", "derived_from")
+            "level", "columns", "indicators", "value_range", "ranks_complete", "missing_values", "derived_from",
+            "pdf", "coverage")
+TODO = re.compile(r"^\s*TODO\b")  # `etl init` writes what it cannot know as "TODO: …"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Sidecar:
     ranks_complete: bool = False
     missing_values: tuple[str, ...] = ()
     derived_from: list[dict[str, str]] = field(default_factory=list)
+    pdf: PdfSpec | None = None
+    coverage: dict[str, int] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -102,6 +109,39 @@ def _indicator_map(key: str, spec: Any) -> IndicatorMap:
     if role not in ROLES:
         raise ValueError(f"indicators.{key}.role {role!r} is not one of {', '.join(ROLES)}")
     return IndicatorMap(str(spec["indicator"]), scope, role, spec.get("concept"))
+
+
+def _check_pdf(value: Any, bad) -> Any:
+    from etl.pdfspec import pdf_spec  # imported here: etl.pdfspec builds on this module
+
+    try:
+        return pdf_spec(value)
+    except ValueError as exc:
+        return bad(str(exc))
+
+
+def _check_coverage(value: Any, bad) -> Any:
+    ok = isinstance(value, dict) and all(k in LEVELS and isinstance(n, int) and n >= 1 for k, n in value.items())
+    return dict(value) if ok else bad(f"must map levels ({', '.join(LEVELS)}) to the number of regions ranked")
+
+
+def todo_lines(text: str) -> list[tuple[str, int, str]]:
+    """(top-level key, line, text) of every value still reading "TODO…" (left by `etl init`)."""
+    node = yaml.compose(text)
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    found = []
+    for key, value in node.value:
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, yaml.ScalarNode) and TODO.match(item.value):
+                found.append((key.value, item.start_mark.line + 1, item.value.strip()))
+            elif isinstance(item, yaml.MappingNode):
+                stack.extend(v for _, v in item.value)
+            elif isinstance(item, yaml.SequenceNode):
+                stack.extend(item.value)
+    return sorted(found, key=lambda f: f[1])
 
 
 def _check_value(key: str, value: Any, problems: Problems, where: Path, line: int | None) -> Any:
@@ -156,6 +196,10 @@ def _check_value(key: str, value: Any, problems: Problems, where: Path, line: in
     if key == "columns":
         ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
         return {str(k): v for k, v in value.items()} if ok else bad("must map roles to column headers")
+    if key == "pdf":
+        return _check_pdf(value, bad)
+    if key == "coverage":
+        return _check_coverage(value, bad)
     if key == "derived_from":
         return value if isinstance(value, list) else bad("must be a list")
     if key == "indicators":
@@ -184,6 +228,9 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
     if not isinstance(data, dict):
         problems.add(path, "must be a YAML mapping of keys to values (see README, 'Sidecar schema')")
         raise InputError(problems)
+    todo = todo_lines(text)
+    for key, line, note in todo:
+        problems.add(path, f"fill in {note!r}", line, key)
     for key in REQUIRED:
         if key not in data:
             problems.add(path, f"required key {key!r} is missing", None, key)
@@ -192,7 +239,7 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
             problems.add(path, f"unknown key {key!r} (allowed: {', '.join(REQUIRED + OPTIONAL)})",
                          lines.get(key), str(key))
     values = {k: _check_value(k, v, problems, path, lines.get(k))
-              for k, v in data.items() if k in REQUIRED + OPTIONAL}
+              for k, v in data.items() if k in REQUIRED + OPTIONAL and k not in {t[0] for t in todo}}
     if "data_year" not in data and "data_years" not in data:
         problems.add(path, "give 'data_year' (one year) or 'data_years' ([first, last])", None, "data_year")
     problems.raise_if_errors()

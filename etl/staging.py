@@ -23,7 +23,7 @@ from etl.sidecar import load_sidecar
 STAGING_PREFIX = ".staging-"
 PREVIOUS = ".previous"
 SAFE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
-RAW_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+RAW_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".pdf")
 
 
 def safe_file_name(name: str, fallback: str) -> str:

@@ -7,6 +7,8 @@ from functools import lru_cache
 import opencc
 import yaml
 
+from etl.paths import REFERENCE_DIR
+
 _T2S = opencc.OpenCC("t2s")
 # Every kind of space (ASCII, full-width U+3000, no-break, zero-width) is noise inside a Chinese name.
 _SPACES = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
@@ -25,10 +27,23 @@ def load_yaml(text: str) -> object:
     return yaml.load(text, Loader=_LOADER)
 
 
+@lru_cache(maxsize=1)
+def _radicals() -> dict[int, str]:
+    """CJK radical-supplement forms → ideographs (data/reference/radicals.csv): NFKC maps the Kangxi radicals
+    (⼴ → 广) but not these, and PDFs set in Noto CJK print them for ordinary characters (⻓沙 for 长沙)."""
+    rows = (REFERENCE_DIR / "radicals.csv").read_text(encoding="utf-8").splitlines()[1:]
+    return {ord(radical): ideograph for radical, ideograph in (row.split(",") for row in rows if row)}
+
+
+def nfkc(text: str) -> str:
+    """NFKC plus the radical forms NFKC leaves alone: what a reader sees, as ordinary characters."""
+    return unicodedata.normalize("NFKC", text.translate(_radicals()))
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """NFKC (full-width → half-width), drop all spaces, lower-case Latin — without script conversion."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return _SPACES.sub("", nfkc(text)).lower()
 
 
 def has_control_chars(text: str) -> bool:

@@ -8,7 +8,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from etl.problems import Problems
+from etl.problems import Problems, located
+from etl.regions import region_master
 from etl.sidecar import LEVELS, SCOPES, Sidecar
 
 KEY = ["release_id", "data_year", "adcode", "level", "indicator", "scope"]
@@ -46,7 +47,7 @@ def _shown(row: pd.Series, column: str | None) -> str | None:
 
 
 def _where(path: Path, row: pd.Series) -> str:
-    return f"{path} [sheet {row['_sheet']}]" if row["_sheet"] else str(path)
+    return located(path, row["_sheet"])
 
 
 def _schema_problems(problems: Problems, path: Path, obs: pd.DataFrame, err: SchemaErrors,
@@ -101,10 +102,66 @@ def _rank_gaps(problems: Problems, path: Path, obs: pd.DataFrame) -> None:
         ranks = grp["rank"].astype(int).sort_values().to_numpy()
         expected = pd.Series(ranks).rank(method="min").astype(int).to_numpy()
         if (ranks != expected).any():
-            first = int(grp["_row"].min())
+            first = grp.iloc[0]  # the ranking's first row as read (with its page, in a PDF)
             gaps = sorted(set(range(1, len(ranks) + 1)) - set(ranks.tolist()))[:10]
-            problems.add(path, f"ranks of {indicator} ({level}, {scope}, {year}) are not complete: missing "
-                               f"{gaps}, but the sidecar says ranks_complete: true", first, "rank")
+            problems.add(_where(path, first), f"ranks of {indicator} ({level}, {scope}, {year}) are not complete: "
+                         f"missing {gaps}, but the sidecar says ranks_complete: true", int(first["_row"]), "rank")
+
+
+def _each_row(problems: Problems, path: Path, rows: pd.DataFrame, column, message, limit: int = 20) -> None:
+    """One problem per row (up to `limit`); `column` and `message` are functions of the row."""
+    for _, row in rows.head(limit).iterrows():
+        problems.add(_where(path, row), message(row), int(row["_row"]), column(row))
+    if len(rows) > limit:
+        problems.add(path, f"… {len(rows) - limit} more rows with the same problem")
+
+
+def _release_years(problems: Problems, path: Path, obs: pd.DataFrame, sc: Sidecar) -> None:
+    """A row's data year may not be after the publication, nor (one-year release) after the release's data
+    year; earlier years are restatements (the 2018 edition restates 2015 and 2016 ranks) and stay allowed."""
+    if sc.data_year is not None and sc.data_year > sc.published.year:
+        problems.add(sc.path, f"data_year {sc.data_year} is after the publication date {sc.published}",
+                     sc.line("data_year"), "data_year")
+        return
+    published = obs["data_year"] > sc.published.year
+    _each_row(problems, path, obs[published], lambda _: "data_year",
+              lambda r: f"data year {r['data_year']} is after the publication date {sc.published}")
+    if sc.data_year is not None:
+        later = ~published & (obs["data_year"] > sc.data_year)
+        _each_row(problems, path, obs[later], lambda _: "data_year",
+                  lambda r: f"data year {r['data_year']} is later than the release's data_year {sc.data_year} "
+                            "(rows for earlier years are restatements; a later year contradicts the release)")
+
+
+def region_counts(years: list[int]) -> pd.DataFrame:
+    """How many regions of each level existed in each of the years (region master, valid_from/valid_to)."""
+    regions = region_master()
+    pairs = regions[["level", "valid_from", "valid_to"]].merge(pd.DataFrame({"data_year": years}), how="cross")
+    alive = (pairs["valid_from"].isna() | (pairs["valid_from"] <= pairs["data_year"])) & \
+            (pairs["valid_to"].isna() | (pairs["valid_to"] >= pairs["data_year"]))
+    return pairs[alive].groupby(["level", "data_year"]).size().rename("existing").reset_index()
+
+
+def _rank_bounds(problems: Problems, path: Path, obs: pd.DataFrame, sc: Sidecar) -> None:
+    """A rank cannot exceed the regions of its level that existed that year, nor the release's coverage."""
+    ranked = obs.dropna(subset=["rank"])
+    if ranked.empty:
+        return
+    counts = region_counts(sorted(ranked["data_year"].unique().tolist()))
+    bounds = ranked.merge(counts, on=["level", "data_year"], how="left").set_index(ranked.index)
+    bounds["covered"] = bounds["level"].map(sc.coverage).astype("float64")
+    over_coverage = bounds["covered"].notna() & (bounds["rank"] > bounds["covered"])
+    over_existing = ~over_coverage & (bounds["rank"] > bounds["existing"].fillna(float("inf")))
+    _each_row(problems, path, bounds[over_coverage], _rank_column,
+              lambda r: f"rank {r['rank']} is larger than the {int(r['covered'])} {r['level']} regions the release "
+                        "covers (sidecar 'coverage')")
+    _each_row(problems, path, bounds[over_existing], _rank_column,
+              lambda r: f"rank {r['rank']} is larger than the {int(r['existing'])} {r['level']} regions that "
+                        f"existed in {r['data_year']}")
+
+
+def _rank_column(row: pd.Series) -> str:
+    return _shown(row, "rank")
 
 
 def validate(obs: pd.DataFrame, sc: Sidecar, indicators: list[str], problems: Problems) -> None:
@@ -120,5 +177,7 @@ def validate(obs: pd.DataFrame, sc: Sidecar, indicators: list[str], problems: Pr
     if sc.format == "long":
         _empty_rows(problems, path, checked)
     _duplicates(problems, path, checked)
+    _release_years(problems, path, checked, sc)
+    _rank_bounds(problems, path, checked, sc)
     if sc.ranks_complete:
         _rank_gaps(problems, path, checked)

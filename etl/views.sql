@@ -14,7 +14,8 @@ WITH obs AS (
            i.parent AS indicator_parent, i.sort AS indicator_sort, ri.concept, c.name_zh AS concept_zh,
            c.name_en AS concept_en, o.value, o.rank, o.rank_at_most, o.rank_source, o.scope, o.basis,
            o.basis_note, o.source_url,
-           o.source_file || ':' || o.source_row AS source_ref, o.raw_name, o.is_restated,
+           o.source_file || ':' || CASE WHEN regexp_matches(o.source_file, ':p[0-9]+[LR]?$') THEN 'r' ELSE '' END
+               || o.source_row AS source_ref, o.raw_name, o.is_restated,
            o.scope = 'national' AND NOT o.is_restated AND o.rank IS NOT NULL AS _in_ranking
     FROM observation o
     JOIN release r USING (release_id)
@@ -98,13 +99,16 @@ CREATE VIEW rank_changes AS
 SELECT c.*, g.name_zh AS region_zh, g.name_en AS region_en
 FROM rank_changes_data c JOIN region g ON g.adcode = c.adcode AND g.level = c.level;
 
--- release_summary: what the sidebar needs per family (periods, levels, indicators with counts), tiny.
+-- release_summary: what the sidebar needs per family (periods, levels, indicators with counts), tiny. coverage
+-- is how many regions of the level the release ranks, where its sidecar says so (the size rank colours span).
 CREATE TABLE release_summary AS
-SELECT family, period, data_year, edition, release_id, framework, level, scope, indicator,
-       count(adcode) AS n_regions, count(rank) AS n_ranked, count(rank_at_most) AS n_banded,
-       max(rank) AS worst_rank, max(rank_at_most) AS worst_band
-FROM rankings_data WHERE NOT is_restated
-GROUP BY ALL ORDER BY ALL;
+SELECT k.family, k.period, k.data_year, k.edition, k.release_id, k.framework, k.level, k.scope, k.indicator,
+       count(k.adcode) AS n_regions, count(k.rank) AS n_ranked, count(k.rank_at_most) AS n_banded,
+       max(k.rank) AS worst_rank, max(k.rank_at_most) AS worst_band,
+       any_value(json_extract_string(r.coverage, '$.' || k.level))::INTEGER AS coverage
+FROM rankings_data k JOIN release r USING (release_id) WHERE NOT k.is_restated
+GROUP BY k.family, k.period, k.data_year, k.edition, k.release_id, k.framework, k.level, k.scope, k.indicator
+ORDER BY ALL;
 
 -- region_coverage: the regions a family has any observation for, per level (pickers).
 CREATE TABLE region_coverage AS

@@ -2,12 +2,16 @@
 CLI, stored under safe generated names, and published only after the preview is confirmed."""
 
 import hashlib
+import re
 
+import duckdb
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 from etl import commands
 from etl.paths import PROJECT_ROOT
+from tests import pdf_fixtures
 from tests.conftest import EXAMPLES, FIXTURES, copy_raw, quiet
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
@@ -84,3 +88,34 @@ def test_a_bad_upload_is_refused_and_nothing_changes(site, monkeypatch):
     assert "admin_publish" not in [b.key for b in at.button]
     assert sha(warehouse) == before
     assert not (raw / "tencent_internet_plus" / "2019").exists()
+
+
+def test_a_pdf_upload_shows_its_tables_with_pages_before_publishing(site, monkeypatch, tmp_path):
+    raw, warehouse = site
+    monkeypatch.setenv("INDEX_ADMIN_TOKEN", "s3cret-token")
+    tables = pdf_fixtures.top10_tables()
+    report = pdf_fixtures.reportlab_pdf(tables, tmp_path / "lists.pdf").read_bytes()
+    sidecar = yaml.safe_dump(pdf_fixtures.top10_sidecar(tables), allow_unicode=True, sort_keys=False)
+    at = data_page()
+    at.text_input(key="admin_token").input("s3cret-token").run()
+    at.file_uploader(key="admin_file").set_value(("2018 lists.pdf", report, "application/pdf")).run()
+    at.text_area(key="admin_sidecar").input(sidecar).run()
+    at.checkbox(key="admin_replace").check().run()  # the 2018 edition is loaded: the PDF replaces it
+    before = sha(warehouse)
+    at.button(key="admin_validate").click().run()
+    assert not at.exception
+    assert "校验通过" in at.success[0].value
+    assert any("从 PDF 读出的表格" in c.value for c in at.caption)
+    extracted = next(d.value for d in at.dataframe if "page" in d.value.columns)
+    first = extracted.iloc[0]
+    assert (first["table"], first["page"], first["row"], first["排名"], first["省份"]) == \
+        ("表1 2017年总指数省份排名", "p1", 1, "1", "广东")
+    assert len(extracted) == sum(len(t.rows) for t in tables)
+    assert sha(warehouse) == before
+    at.button(key="admin_publish").click().run()
+    assert "已发布" in at.success[-1].value
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        refs = [r for (r,) in con.execute("SELECT source_ref FROM rankings WHERE edition = '2018'").fetchall()]
+    assert len(refs) == 42 and all(re.fullmatch(r"upload-\w+\.pdf:p[123]:r\d+", r) for r in refs), refs[:3]
+    stored = sorted(p.name for p in (raw / "tencent_internet_plus" / "2018").iterdir())
+    assert len(stored) == 2 and any(name.endswith(".pdf") for name in stored)

@@ -18,6 +18,7 @@ from etl import commands
 from etl.__main__ import main
 from etl.paths import PROJECT_ROOT
 from tests.conftest import EXAMPLES, FIXTURES, copy_raw, quiet
+from tests.pdf_fixtures import MALFORMED
 
 BAD = FIXTURES / "bad"
 CORPUS = yaml.safe_load((BAD / "cases.yml").read_text(encoding="utf-8"))
@@ -53,7 +54,7 @@ def wide_10000_columns(path: Path) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-GENERATORS = {"sparse_100mb": sparse_100mb, "wide_10000_columns": wide_10000_columns}
+GENERATORS = {"sparse_100mb": sparse_100mb, "wide_10000_columns": wide_10000_columns, **MALFORMED}
 
 
 def _param(case: dict):

@@ -300,6 +300,23 @@ def test_city_map_exports_offline(no_network):
 
 
 @pytest.mark.browser
+def test_a_dashboard_map_whose_boundaries_come_by_url_exports_with_them(no_network, embedded_warehouse, monkeypatch):
+    """On screen the map names its boundaries by URL (app/static/…); the export reads the same file from disk."""
+    from dashboard import maps
+    from dashboard import queries as q
+
+    monkeypatch.setenv("INDEX_WAREHOUSE", str(embedded_warehouse))
+    city_map()  # builds data/geo if needed
+    data = q.map_values("tencent_internet_plus", "2018", "total", "province")
+    fig = maps.choropleth(data, "province", "zh", "rank", "all", "总指数 · 省份", size=31)
+    assert all(tr.geojson.startswith("app/static/") for tr in fig.data if tr.type == "choropleth")
+    image = png(exports.figure_bytes(fig, "png", width=700, height=500, scale=1)).convert("RGB")
+    viridis_dark = (0x44, 0x01, 0x54)  # rank 1 (广东) in the darkest colour of the scale
+    assert any(abs(r - viridis_dark[0]) + abs(g - viridis_dark[1]) + abs(b - viridis_dark[2]) < 30
+               for _, (r, g, b) in image.getcolors(maxcolors=1 << 20)), "the province areas were not drawn"
+
+
+@pytest.mark.browser
 def test_the_offline_guard_would_catch_a_cdn_fetch(no_network, monkeypatch):
     # Proves the test above means something: Plotly's default base map (from its CDN) cannot load here.
     monkeypatch.setattr(pio.defaults, "topojson", None)

@@ -29,7 +29,7 @@ if not data["published"].any():
 
 try:
     fig = maps.choropleth(data, f.level, lang, color_by, f.region, v.title, size=v.ranking_size(),
-                          mode="markers" if markers else "areas", chosen=f.cities)
+                          total=v.coverage(), mode="markers" if markers else "areas", chosen=f.cities)
 except maps.GeoMissing:
     st.error(t("map_no_geo", lang))
     chrome.stop()

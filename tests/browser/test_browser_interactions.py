@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 # The shipped data: Tencent's 2018 edition (data year 2017), national city ranking on the total index.
 TOP10_2018 = ["深圳", "广州", "北京", "上海", "成都", "武汉", "重庆", "东莞", "杭州", "长沙"]
 WEST_2018 = ["成都", "重庆"]  # the western cities among them (ranks 5 and 7)
-RANKINGS_2018 = "/rankings?edition=2018"
+RANKINGS_2018 = "/rankings?period=2018"
 CHONGQING_RANK = re.compile(r"重庆\s*#(\d+)|#(\d+)\s*重庆")
 BASE_2018 = "tencent_internet_plus_2018_total_city"  # what download file names start with
 
@@ -169,7 +169,7 @@ def test_rankings_downloads(embedded_app, browse):
     assert not missing, f"the SVG lacks the city names {missing}"
     text = re.sub(r"<[^>]+>", "", svg).replace("&quot;", '"')
     footer = ("腾讯研究院", "《中国\"互联网+\"指数报告(2018)》", t("ranks_published", "zh"), "/rankings?",
-              "edition=2018")
+              "period=2018")
     for needed in footer:
         assert needed in text, f"the exported SVG's footer lacks {needed!r}"
     browse.assert_offline()
@@ -206,7 +206,7 @@ def test_edition_round_trips_through_the_url(embedded_app, browse):
     box.click()
     option = page.get_by_role("option", name=label_2017, exact=True)
     browse.rerun(page, option.click)
-    edition = browse.eventually(page, lambda: browse.query(page).get("edition"), lambda v: v == "2017")
+    edition = browse.eventually(page, lambda: browse.query(page).get("period"), lambda v: v == "2017")
     assert edition == "2017", f"the URL did not follow the edition picked: {page.url}"
     assert edition_box(page).input_value() == label_2017
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
@@ -214,7 +214,7 @@ def test_edition_round_trips_through_the_url(embedded_app, browse):
 
     shared = page.url.removeprefix(embedded_app.url)
     again = browse.open(embedded_app, shared)  # a fresh context: nothing carried over but the URL
-    assert browse.query(again).get("edition") == "2017"
+    assert browse.query(again).get("period") == "2017"
     assert edition_box(again).input_value() == label_2017, "a reloaded URL does not select the same edition"
     caption = again.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
     assert label_2017 in caption

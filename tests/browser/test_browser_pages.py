@@ -25,7 +25,7 @@ PAGES = {
 }
 PHONE_PAGES = [("overview", "zh"), ("rankings", "zh"), ("trends", "zh"), ("map", "zh"), ("city", "en"),
                ("compare", "en")]
-PKU = {"family": "pku_dfiic", "edition": "2020", "indicator": "index_aggregate"}
+PKU = {"family": "pku_dfiic", "period": "2020", "indicator": "index_aggregate"}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Enum values, placeholders and English words that must never reach a Chinese page (URLs are left out first).
 RAW = re.compile(r"\b(empty|None|nan|NaN|null|undefined|stated|derived|success|failed|build|national|published|"
