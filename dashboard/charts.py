@@ -270,7 +270,7 @@ def _fmt(point: pd.Series, measure: str) -> str:
 
 
 def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str, title: str,
-                compact: bool = False, chosen: Sequence[str] = ()) -> go.Figure:
+                compact: bool = False, chosen: Sequence[str] = (), subtitle: str = "") -> go.Figure:
     """Rank in two periods joined by a line per region; climbers green, fallers vermillion (once regions are
     chosen: theirs, the others grey). One trace per colour, the lines apart by None."""
     data = frame.dropna(subset=["start_rank", "end_rank"]).assign(name=lambda d: region_names(d, lang))
@@ -295,7 +295,8 @@ def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str
     worst = float(max(data["start_rank"].max(), data["end_rank"].max())) if len(data) else 1.0
     side = 80 if compact else 150
     fig.update_layout(
-        title=title, height=max(380, 22 * len(data) + 150), margin=dict(l=side, r=side, t=60, b=30),
+        title=dict(text=title, subtitle=dict(text=subtitle)), height=max(380, 22 * len(data) + 150),
+        margin=dict(l=side, r=side, t=80, b=30),
         xaxis=dict(type="category", categoryorder="array", categoryarray=[start_label, end_label], title=None),
         yaxis=dict(range=[worst + 0.8, 0.2], showticklabels=False, title=None),
         meta={"alt": t("alt_slope", lang, title=title, n=len(data))})
@@ -398,12 +399,12 @@ def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | 
                                  hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
                                  **rank_points(group, "y", color, lang, size=15)))
     worst = pres.worst(data["rank"], data["rank_at_most"])
-    fig.update_layout(title=title, scattermode="group", height=480, margin=dict(r=40),
+    fig.update_layout(title=title, scattermode="group", height=480, margin=dict(r=40, t=100),
                       xaxis=dict(type="category", categoryorder="array", categoryarray=categories,
                                  range=[-0.5, len(categories) - 0.3],
                                  tickangle=-35 if len(categories) > 6 or compact else 0),
                       yaxis=rank_axis(worst, lang, [worst * 1.08 + 0.8, 0.2]),
-                      legend=dict(orientation="h", y=-0.3 if len(categories) > 6 else -0.2),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
                       meta={"alt": t("alt_compare", lang, title=title, n=data["name"].nunique())})
     return fig
 
@@ -486,7 +487,7 @@ def rank_scatter(pairs: pd.DataFrame, name_a: str, name_b: str, lang: str, title
             hovertext=group["name"]))
     span_a = [pres.worst(data["rank_a"]) * 1.06 + 1, 0.5]
     span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.5]
-    fig.update_layout(title=title, height=520, margin=dict(t=60, r=30),
+    fig.update_layout(title=title, height=520, margin=dict(t=100, r=30),
                       xaxis=rank_axis(pres.worst(data["rank_a"]), lang, span_a[::-1]) | dict(title=name_a),
                       yaxis=rank_axis(pres.worst(data["rank_b"]), lang, span_b) | dict(title=name_b),
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
