@@ -237,7 +237,7 @@ def _edition_step(page: Any) -> Action:
 def _city_step(page: Any, city: str) -> Action:
     """The cities picker: add `city` (typed, then Enter) when none is chosen, else clear the choice."""
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
-    if box.locator('[data-baseweb="tag"]').count():
+    if box.locator('[data-tag]').count():
         return box.get_by_role("button", name=re.compile("clear", re.I)).first.click, "city → none"
     box.locator("input").first.click()
     page.keyboard.type(city)
