@@ -116,7 +116,7 @@ def test_trends_url_with_chongqing_shows_its_ranks(app):
     assert at.multiselect(key="cities").value == ["500100"]
     traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     chongqing = [tr for tr in traces if tr.get("name") == "重庆"]
-    assert len(chongqing) == 1 and plotly_array(chongqing[0]["y"]) == [8, 7]
+    assert len(chongqing) == 1 and plotly_array(chongqing[0]["y"]) == [None, 8, 7]  # not in the 2016 list
     assert chongqing[0]["line"]["color"] != "#C8CCD2"  # highlighted, not greyed
 
 

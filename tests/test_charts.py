@@ -133,7 +133,7 @@ def test_the_city_headline_and_its_chart_label_the_same_period(full_warehouse, m
     headline = views.headline_total(rows, "2020")
     main = national(rows)[lambda r: r["indicator_kind"].isin(["total", "sub_index"])]
     fig = charts.history_chart(main, periods(family="pku_dfiic"), "zh", "杭州", mark="2020")
-    total = next(tr for tr in fig.data if tr.customdata[0] == "数字普惠金融总指数")
+    total = next(tr for tr in fig.data if tr.hovertext[0] == "数字普惠金融总指数")
     labelled = {x: t for x, t in zip(total.x, total.text, strict=True) if t}
     assert labelled["2020年"] == f"#{int(headline['rank'])}"
     assert all(not any(tr.text) for tr in fig.data if tr is not total)  # one labelled line: no pile-up

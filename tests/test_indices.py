@@ -69,6 +69,9 @@ def test_the_page_compares_tencent_2019_with_pku_2018_by_default(dense):
 def test_with_one_family_the_page_compares_two_of_its_rankings(app):
     at = app("indices", period="2018")
     assert "只加载了一个指数" in texts(at)
+    assert at.selectbox(key="ix_b_period").value == "2017"  # not the same ranking twice (ρ = 1 says nothing)
+    at.selectbox(key="ix_b_period").set_value("2016").run()
+    assert at.query_params["b_period"] == "2016"
     at.selectbox(key="ix_b_period").set_value("2017").run()
     assert at.query_params["b_period"] == "2017"
     assert {m.label: m.value for m in at.metric}["两者都排名的地区"] == "9"  # 9 of the 2018 top 10 were in 2017's

@@ -54,8 +54,8 @@ both = pair.dropna(subset=["start_rank", "end_rank"])
 if both.empty:
     st.info(t("slope_none", lang, start=labels[start], end=labels[end]), icon=":material/info:")
     chrome.stop()
-slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact,
-                               chosen=f.cities)
+slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, v.indicator_name(),
+                               compact=compact, chosen=f.cities, subtitle=f"{labels[start]} → {labels[end]}")
 pair_releases = periods.loc[periods["period"].isin([start, end]), "release_id"]
 slope_source = chrome.attribution(v, slope_title, pair_releases, both["rank_source"])
 chrome.chart(v, slope_fig, "slope", v.base_name(f"slope_{start}_{end}"), slope_source)
