@@ -8,7 +8,6 @@ names or adcodes), lang (zh | en). Each page adds its own controls' parameters (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 REGION_CHOICES = ("all", "east", "central", "west", "northeast")
