@@ -8,7 +8,6 @@ names or adcodes), lang (zh | en). Each page adds its own controls' parameters (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 REGION_CHOICES = ("all", "east", "central", "west", "northeast")
@@ -51,17 +50,8 @@ def clean(value: object) -> str | None:
     return text or None
 
 
-def pick(value: str | None, options: Sequence[str], default: str | None) -> str | None:
-    """The value if it is one of the options, else the default (unknown URL values are ignored)."""
-    return value if value in options else default
-
-
 def split_cities(value: str | None) -> list[str]:
     if not value:
         return []
     parts = [p.strip() for p in value.replace("，", ",").replace("、", ",").split(",")]
     return [p for p in parts if p][:MAX_CITIES]
-
-
-def first_present(query: Mapping[str, object], names: Sequence[str]) -> dict[str, str | None]:
-    return {name: clean(query.get(name)) for name in names}
