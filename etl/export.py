@@ -150,8 +150,9 @@ def _staging(target: Path) -> Path:
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished export to `target`; an existing target is renamed aside first and then removed,
-    so `target` is always either the old export or the new one, complete."""
+    """Rename the finished export to `target`; an existing target is renamed aside first and then removed, so
+    `target` holds the old export or the new one, never part of one (with --force it is absent for the instant
+    between the two renames)."""
     aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
     if target.exists():
         os.rename(target, aside)
