@@ -253,7 +253,9 @@ def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budge
     samples: list[float] = []
     kinds: list[str] = []
     failures: list[str] = []
-    steps = ("region", "edition", "city") if city else ("region", "edition")
+    # With a city chosen the rankings show that city alone, so a region change would not change the chart: the
+    # city is added and cleared in consecutive steps.
+    steps = ("region", "edition", "city", "city") if city else ("region", "edition")
     started = time.monotonic()
     try:
         page.goto(url, wait_until="domcontentloaded")
@@ -280,7 +282,7 @@ def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budge
     finally:
         browser.close(ctx)
     by_kind = {k: summary([v for v, kk in zip(samples, kinds, strict=True) if kk.split(" ")[0] == k])
-               for k in steps}
+               for k in dict.fromkeys(steps)}
     return {"unit": "ms", **summary(samples), "kinds": kinds, "by_kind": by_kind, "failures": failures}
 
 
