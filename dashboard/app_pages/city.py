@@ -83,4 +83,4 @@ st.subheader(t("peers", lang))
 for column, (key, peers) in zip(st.columns(3), views.peer_groups(ranking, city).items(), strict=True):
     with column:
         st.markdown(f"**{t(key, lang)}**")
-        columns.table(views.peer_view(peers, lang), lang)
+        columns.short_table(views.peer_view(peers, lang), lang)

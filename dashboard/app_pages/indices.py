@@ -93,7 +93,7 @@ for column, key, frame in ((better_a, "better_in_a", pairs.sort_values("gap", as
         st.markdown(f"**{t(key, lang, a=name_a, b=name_b)}**")
         table = views.disagreement_view(frame[frame["gap"] > 0 if key == "better_in_a" else frame["gap"] < 0]
                                         .head(10), lang)
-        columns.table(table, lang)
+        columns.short_table(table, lang)
 downloads.table_downloads(columns.exportable(views.disagreement_view(pairs, lang), lang), source,
                           f"{fam_a}_{per_a}_vs_{fam_b}_{per_b}_{f.level}", lang, key="indices_pairs")
 

@@ -66,7 +66,7 @@ for column, key, moved in ((up_col, "climbers", views.movers(both, rising=True))
     with column:
         st.subheader(t(key, lang))
         frame = views.movers_view(moved, lang)
-        columns.table(frame, lang)
+        columns.short_table(frame, lang)
         if len(frame):
             downloads.table_downloads(columns.exportable(frame, lang), slope_source, v.base_name(key), lang,
                                       key=key)
