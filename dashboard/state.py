@@ -14,11 +14,11 @@ REGION_CHOICES = ("all", "east", "central", "west", "northeast")
 GLOBAL_PARAMS = ("family", "period", "indicator", "level", "region", "province", "cities", "lang")
 PAGE_PARAMS = (
     "top",  # rankings: how many rows
-    "view", "start", "end",  # trends: rank or value; the slope chart's two periods
+    "chart", "view", "start", "end",  # trends: bump or slope chart; rank or value; the slope chart's two periods
     "color",  # map: rank or value
     "kind", "rows", "profile", "peers",  # sub-indices: breakdown, heatmap rows, profiled region, peer group
-    "grid",  # city: the grid shows ranks or values
-    "mode", "show",  # compare: one period or over time; rank or value over time
+    "show",  # city: the chart and grid show ranks or values; compare over time: the same
+    "mode",  # compare: one period or over time
     "a", "b", "a_period", "b_period", "a_indicator", "b_indicator",  # indices: the two families compared
 )
 PARAMS = GLOBAL_PARAMS + PAGE_PARAMS
