@@ -95,6 +95,8 @@ def test_changsha_is_not_new_in_2018_but_missing_from_2017():
     view = views.ranking_view(ranking, "en", "2017 edition (data 2016)").set_index("region")
     assert view.loc["Changsha", "delta"] == "not in prev." and view.loc["Changsha", "history"] == "9 → – → 10"
     assert view.loc["Chongqing", "delta"] == "▲1" and view.loc["Chongqing", "history"] == "– → 8 → 7"
+    assert "value" not in view  # the 2018 list published ranks only: no column of 'not published'
+    assert views.ranking_export(ranking, "en", None)["value"].isna().all()  # the download keeps its layout
 
 
 def test_new_only_for_a_region_never_ranked_before():

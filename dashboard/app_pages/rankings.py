@@ -32,6 +32,8 @@ with right:  # written first: the chart reaches the browser before the table (th
 with left:
     table = views.ranking_view(shown, lang, previous)
     columns.table(table, lang, height=min(36 * len(table) + 40, 760), key="ranking_table")
+    if "value" not in table:
+        st.caption(t("ranks_only_note", lang))
     unranked = len(data) - len(shown_rows)
     if unranked:
         st.caption(t("unranked_note", lang, n=unranked))
