@@ -339,7 +339,7 @@ def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact:
                       yaxis=dict(autorange="reversed", title=None, tickvals=rows,
                                  ticktext=_emphasis(rows, [codes[r] for r in rows], chosen)),
                       xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
-                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=50),
+                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=90),  # the colour bar clear of the mode bar
                       meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
                                      size=scale.size)})
     return fig
@@ -486,7 +486,7 @@ def rank_scatter(pairs: pd.DataFrame, name_a: str, name_b: str, lang: str, title
             hovertemplate=f"%{{hovertext}}<br>{name_a}: %{{x}}<br>{name_b}: %{{y}}<extra></extra>",
             hovertext=group["name"]))
     span_a = [pres.worst(data["rank_a"]) * 1.06 + 1, 0.5]
-    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.5]
+    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.1]  # room above rank 1 for its name
     fig.update_layout(title=title, height=520, margin=dict(t=100, r=30),
                       xaxis=rank_axis(pres.worst(data["rank_a"]), lang, span_a[::-1]) | dict(title=name_a),
                       yaxis=rank_axis(pres.worst(data["rank_b"]), lang, span_b) | dict(title=name_b),

@@ -129,7 +129,7 @@ def history_text(history: object, lang: str) -> str:
     return " → ".join("–" if v is None else str(int(v)) for v in cells) if any(v is not None for v in cells) else ""
 
 
-SPARK_W, SPARK_H, SPARK_PAD = 72, 22, 4
+SPARK_W, SPARK_H, SPARK_PAD = 58, 24, 4  # drawn at the cell height: this aspect fits the column uncropped
 
 
 def sparkline(history: object, color: str = "#0072B2") -> str | None:
