@@ -137,9 +137,13 @@ def rank_dots(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
 
 
 def rank_axis(worst: float, lang: str, span: list[float]) -> dict:
-    """A rank axis: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2)."""
-    return dict(range=span, title=t("rank_axis", lang), tickformat="d", dtick=1 if worst <= 12 else None,
-                zeroline=False)
+    """A rank axis: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2); a long one
+    is ticked at 1 and round steps, so the best rank is always labelled (Plotly's own ticks start at 20)."""
+    axis = dict(range=span, title=t("rank_axis", lang), tickformat="d", zeroline=False)
+    if worst <= 12:
+        return axis | dict(dtick=1)
+    step = next(s for s in (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if worst / s <= 6)
+    return axis | dict(tickvals=[1, *range(step, int(worst) + 1, step)])
 
 
 def rank_label(rank: object, lang: str) -> str:

@@ -126,6 +126,8 @@ def test_history_chart_shows_chongqing_8th_then_7th_with_one_tick_per_rank():
     axis = fig.layout.yaxis
     assert axis.range[0] > axis.range[1], "rank 1 must be on top"
     assert axis.dtick == 1 and axis.tickformat == "d", "few ranks: one whole-number tick each (no 1, 1, 2, 2)"
+    assert charts.rank_axis(97, "en", [100, 0.2])["tickvals"] == [1, 20, 40, 60, 80]  # the best rank labelled
+    assert charts.rank_axis(337, "en", [340, 0.2])["tickvals"] == [1, 100, 200, 300]
     assert [t for t in line.text if t] == ["#7"]  # the headline's period is labelled, and it is the last point
 
 
