@@ -217,3 +217,31 @@ def test_charts_keep_their_template_after_streamlit_loads_its_plotly_theme():
     fig = charts.ranking_chart(views.placed(q.ranking(FAMILY, "2018", "total", "city")).head(10), "zh", "总指数")
     assert "Noto Sans CJK SC" in fig.layout.template.layout.font.family
     pio.templates.default = "cnindex"
+
+
+# --- colours say what they mean --------------------------------------------------------------------------------
+
+def test_ranking_dots_state_their_colours_and_the_slope_chart_keeps_vermillion_for_the_west():
+    top = views.placed(q.ranking(FAMILY, "2018", "total", "city")).head(10)
+    key = charts.ranking_chart(top, "zh", "总指数").layout.title.subtitle.text
+    assert f"color:{charts.WEST}" in key and "西部地区" in key and "其他地区" in key  # 成都, 重庆 orange: said so
+    chosen = charts.ranking_chart(top, "en", "Total", chosen=[CHONGQING]).layout.title.subtitle.text
+    assert "chosen regions" in chosen and "western" not in chosen  # once chosen, orange is not drawn
+    pair = q.slope(FAMILY, "total", "city", "2017", "2018", "all", None, ())
+    slope = charts.slope_chart(pair.dropna(subset=["start_rank", "end_rank"]), "2017", "2018", "en", "Total")
+    drawn = {tr.line.color for tr in slope.data}
+    assert charts.WEST not in drawn and charts.FELL in drawn  # 杭州 fell 6 → 9: not in the western colour
+    assert "fell" in slope.layout.title.subtitle.text and "rose" in slope.layout.title.subtitle.text
+    assert charts.HIGHLIGHT not in charts.OKABE_ITO  # amber means "chosen" only
+
+
+def test_scatter_names_never_overlap_and_the_chosen_city_is_always_named():
+    """Three names in one spot: each takes a free place around its point or is left to the hover."""
+    spots = charts.label_spots([100, 104, 108, 400], [200, 202, 204, 100], ["北京市", "深圳市", "上海市", "重庆市"],
+                               charts.SCATTER_PX)
+    assert spots[3] == "top center" and spots[0]  # alone: above its point; the first of the three: placed
+    assert len({s for s in spots[:3] if s}) == len([s for s in spots[:3] if s])  # no two in the same place
+    pairs = q.paired_ranks((FAMILY, "2018", "total"), (FAMILY, "2017", "total"), "city")
+    fig = charts.rank_scatter(pairs, "2018", "2017", "zh", "", [CHONGQING])
+    chosen = traces(fig, "chosen")[0]
+    assert list(chosen.text) == [n for n in chosen.text if n] and chosen.text[0].startswith("重庆")
