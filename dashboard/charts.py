@@ -356,20 +356,23 @@ def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact:
             text=bands.map(lambda v: "" if pd.isna(v) else pres.band_text(v, lang)).values,
             texttemplate="%{text}", textfont=dict(color="#1f2328"), meta={"role": "bands"},
             hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
-    fig.add_trace(go.Heatmap(
-        z=scale.z(grid.values), x=columns, y=rows, text=grid.map(lambda v: "" if pd.isna(v) else str(int(v))).values,
-        texttemplate="%{text}", colorscale="Cividis", zmin=0, zmax=scale.zmax, hoverongaps=False, xgap=2, ygap=2,
-        colorbar=dict(title=dict(text=t("rank_axis_short", lang), side="top"), tickvals=scale.tickvals,
-                      ticktext=scale.ticktext, thickness=12, len=min(1.0, 260 / max(26 * len(rows), 1)),
-                      lenmode="fraction", y=1, yanchor="top"),
-        hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
+    exact = bool(grid.notna().any().any())
+    if exact:  # no rank scale (and no colour bar) for a grid of bands alone
+        fig.add_trace(go.Heatmap(
+            z=scale.z(grid.values), x=columns, y=rows,
+            text=grid.map(lambda v: "" if pd.isna(v) else str(int(v))).values,
+            texttemplate="%{text}", colorscale="Cividis", zmin=0, zmax=scale.zmax, hoverongaps=False, xgap=2, ygap=2,
+            colorbar=dict(title=dict(text=t("rank_axis_short", lang), side="top"), tickvals=scale.tickvals,
+                          ticktext=scale.ticktext, thickness=12, len=min(1.0, 260 / max(26 * len(rows), 1)),
+                          lenmode="fraction", y=1, yanchor="top"),
+            hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
     fig.update_layout(title=title, height=max(360, 26 * len(rows) + 200),
                       yaxis=dict(autorange="reversed", title=None, tickvals=rows,
                                  ticktext=_emphasis(rows, [codes[r] for r in rows], chosen)),
                       xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
                       plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=90),  # the colour bar clear of the mode bar
-                      meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
-                                     size=scale.size)})
+                      meta={"alt": t("alt_heatmap" if exact else "alt_heatmap_bands", lang, title=title,
+                                     rows=len(rows), cols=len(columns), size=scale.size)})
     return fig
 
 

@@ -68,6 +68,12 @@ def test_rankings_page_shows_the_2018_city_ranking_with_sources(app):
     assert cq["source"].startswith("http://www.hkcd.com")
     cs = view[view["region"] == "长沙市"].iloc[0]
     assert cs["delta"] == "上期未公布" and cs["history"] == "9 → – → 10"  # ranked in 2016, missing in 2017
+    assert not [c for c in at.caption if "名次由公布的指数值计算" in c.value]  # Tencent's ranks are published
+
+
+def test_pku_rankings_say_their_ranks_are_computed_from_values(dense):
+    at = dense("rankings", family="pku_dfiic", period="2020", indicator="index_aggregate")
+    assert [c for c in at.caption if c.value.startswith("名次由公布的指数值计算")]
 
 
 def test_url_parameters_select_edition_language_and_region(app):

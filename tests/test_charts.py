@@ -164,9 +164,11 @@ def test_bands_show_as_top_10_in_tables_and_heatmaps_never_as_numbers():
     assert export["rank"].isna().all() and export["rank_at_most"].tolist() == [10, 10]
     fig = charts.rank_heatmap(subs, "zh", "细分行业", size=10)
     (bands,) = traces(fig, "bands")
-    (ranks,) = traces(fig, "ranks")
     assert {t for row in bands.text for t in row} == {"前10"}
-    assert np.isnan(np.asarray(ranks.z, dtype=float)).all()  # no band became a coloured rank
+    assert not traces(fig, "ranks")  # no band became a coloured rank, and no rank colour bar for none drawn
+    assert "没有公布具体名次" in fig.layout.meta["alt"] and "对数刻度" not in fig.layout.meta["alt"]
+    source = pres.rank_sources(subs)
+    assert subs["rank"].isna().all() and set(source) == {"published"}  # the export footer: ranks as published
 
 
 def test_chongqing_and_chengdu_are_in_the_top_10_of_all_ten_sub_industries():
@@ -245,3 +247,10 @@ def test_scatter_names_never_overlap_and_the_chosen_city_is_always_named():
     fig = charts.rank_scatter(pairs, "2018", "2017", "zh", "", [CHONGQING])
     chosen = traces(fig, "chosen")[0]
     assert list(chosen.text) == [n for n in chosen.text if n] and chosen.text[0].startswith("重庆")
+
+
+def test_english_counts_of_one_are_singular():
+    from dashboard.i18n import t
+
+    assert t("alt_bump", "en", title="T", n=1, periods=3).endswith("1 region highlighted across 3 periods.")
+    assert "21 regions" in t("alt_bump", "en", title="T", n=21, periods=2)

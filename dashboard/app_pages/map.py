@@ -4,6 +4,7 @@ A sparse city ranking (top-N lists) is drawn as numbered markers with the list b
 import streamlit as st
 
 from dashboard import chrome, columns, controls, downloads, filters, maps, urlstate, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -38,7 +39,7 @@ except maps.GeoMissing:
 phone = chrome.is_phone()
 listed = views.placed(data[data["published"]]) if markers else None
 slots = st.columns([3, 1]) if listed is not None and not phone else [st.container(), st.container()]
-source = chrome.attribution(v, v.title, data.loc[data["published"], "release_id"], data["rank_source"],
+source = chrome.attribution(v, v.title, data.loc[data["published"], "release_id"], pres.rank_sources(data),
                             filtered=False)
 base = v.base_name("map")
 with slots[0]:

@@ -47,4 +47,4 @@ top = views.placed(ranking).head(10)
 if not top.empty:
     fig = charts.ranking_chart(top, lang, v.indicator_name(), v.chart_subtitle, f.cities)
     chrome.chart(v, fig, "overview_bar", v.base_name("top10"),
-                 chrome.attribution(v, v.title, top["release_id"], top["rank_source"]), selectable=True)
+                 chrome.attribution(v, v.title, top["release_id"], pres.rank_sources(top)), selectable=True)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, chrome, controls, downloads, filters, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import localized, t
 
@@ -40,7 +41,7 @@ heat = charts.rank_heatmap(shown, lang, title, v.ranking_size(kind=kind), compac
                           chosen=f.cities)
 notes = [t("sparse_note", lang)] if v.sparse else []
 notes += [t("band_cell_note", lang)] if shown["rank_at_most"].notna().any() else []
-source = chrome.attribution(v, title, shown["release_id"], shown["rank_source"])
+source = chrome.attribution(v, title, shown["release_id"], pres.rank_sources(shown))
 chrome.chart(v, heat, "heatmap", v.base_name(f"{kind}_heatmap"), source, notes)
 downloads.table_downloads(views.heatmap_table(shown, lang).rename(columns={"region": t("col_region", lang)}),
                           source, v.base_name(f"{kind}_ranks"), lang, key="heatmap_table")
@@ -58,5 +59,5 @@ profile = views.profile_frame(data, city, peer_kind)
 prof_fig = charts.profile_dots(profile, names[city], t(f"peers_{peer_kind}", lang), lang,
                                t("profile_title", lang, city=names[city]))
 chrome.chart(v, prof_fig, "profile", v.base_name(f"profile_{city}"),
-             chrome.attribution(v, prof_fig.layout.title.text, profile["release_id"], profile["rank_source"]),
+             chrome.attribution(v, prof_fig.layout.title.text, profile["release_id"], pres.rank_sources(profile)),
              [t("peer_min_note", lang, n=views.MIN_PEERS)] if profile["peer_rank"].isna().any() else [])
