@@ -27,7 +27,8 @@ def _table() -> dict[str, dict[str, str]]:
 
 # English nouns counted in the texts: "1 regions" reads as a bug ("{n} regions" with n = 1)
 SINGULAR = {"regions": "region", "cities": "city", "periods": "period", "indicators": "indicator",
-            "sub-indicators": "sub-indicator", "editions": "edition", "rows": "row", "years": "year"}
+            "sub-indicators": "sub-indicator", "editions": "edition", "rows": "row", "years": "year",
+            "indices": "index"}
 _ONE = re.compile(r"(?<![\d.,])\b1 (" + "|".join(map(re.escape, SINGULAR)) + r")\b")
 
 
