@@ -43,6 +43,12 @@ def t(key: str, lang: str, **values: object) -> str:
     return _ONE.sub(lambda m: "1 " + SINGULAR[m.group(1)], text) if lang == "en" else text
 
 
+def t_family(key: str, family: str, lang: str, **values: object) -> str:
+    """A text an index family may word its own way ("kind_pku_dfiic_sub_industry": PKU-DFIIC's business types
+    are no sub-industries), else the common one."""
+    return t(f"{key}_{family}" if f"{key}_{family}" in _table() else key, lang, **values)
+
+
 def keys() -> set[str]:
     return set(_table())
 

@@ -130,6 +130,8 @@ def test_trends_url_with_chongqing_shows_its_ranks(app):
 def test_subindices_calls_out_all_round_leaders_with_pku(dense):
     at = dense("subindices", family="pku_dfiic", edition="2020", indicator="index_aggregate")
     assert "在全部 3 个已公布的分项指数中都进入前 10 名" in texts(at)
+    assert at.title[0].value == "分项指数与业务类型"  # PKU-DFIIC's own words: business types, not sub-industries
+    assert "细分行业" not in texts(at)
 
 
 def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):

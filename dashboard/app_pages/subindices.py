@@ -5,19 +5,19 @@ import streamlit as st
 from dashboard import charts, chrome, controls, downloads, filters, views
 from dashboard import presentation as pres
 from dashboard import queries as q
-from dashboard.i18n import localized, t
+from dashboard.i18n import localized, t, t_family
 
 v = filters.current()
 f, lang = v.filters, v.lang
-chrome.header(v, t("subindices_title", lang), v.period_label())
+chrome.header(v, t_family("subindices_title", f.family, lang), v.period_label())
 
 kinds = v.ranked_kinds()
 if not kinds:
     st.warning(t("no_rows", lang))
     chrome.stop()
-kind = controls.choice(t("sub_kinds", lang), kinds, "sub_kind", format_func=lambda k: t(f"kind_{k}", lang),
-                       url="kind")
-kind_name = t(f"kind_{kind}", lang)
+kind = controls.choice(t("sub_kinds", lang), kinds, "sub_kind", url="kind",
+                       format_func=lambda k: t_family(f"kind_{k}", f.family, lang))
+kind_name = t_family(f"kind_{kind}", f.family, lang)
 # The region and province filters narrow the table; chosen cities are always among its rows (and profiled),
 # never the only rows: a profile needs its peers.
 data = views.placed(q.subindicator_ranks(f.family, f.period, f.level, [kind], f.region, f.province))
