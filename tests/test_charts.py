@@ -254,3 +254,11 @@ def test_english_counts_of_one_are_singular():
 
     assert t("alt_bump", "en", title="T", n=1, periods=3).endswith("1 region highlighted across 3 periods.")
     assert "21 regions" in t("alt_bump", "en", title="T", n=21, periods=2)
+
+
+def test_a_ranking_download_cites_every_release_its_history_column_holds():
+    ranking = q.ranking(FAMILY, "2018", "total", "city")
+    held = views.held_releases(ranking, q.releases(FAMILY))
+    assert held[0] == f"{FAMILY}/2018" and set(held) == {f"{FAMILY}/{e}" for e in ("2016", "2017", "2018")}
+    top3 = ranking.head(3)  # 深圳, 广州, 北京: 北京 was ranked in 2016, the others not
+    assert f"{FAMILY}/2016" in views.held_releases(top3, q.releases(FAMILY))

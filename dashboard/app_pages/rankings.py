@@ -45,5 +45,6 @@ with table_column:
     if shown["rank_at_most"].notna().any():
         st.caption(t("band_sort_note", lang))
     downloads.table_downloads(columns.exportable(views.ranking_export(shown, lang, previous), lang),
-                              chrome.attribution(v, v.title, shown["release_id"], pres.rank_sources(shown)),
+                              chrome.attribution(v, v.title, views.held_releases(shown, q.releases(f.family)),
+                                                 pres.rank_sources(shown)),
                               v.base_name("rankings"), lang, key="rankings")
