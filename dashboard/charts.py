@@ -250,16 +250,26 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
     others = [a for a in grid.index if a not in set(ordered_focus)]
     hover = "%{hovertext}<br>%{x}: " + (t("rank", lang) + " %{y}" if not value_mode else "%{y:,.2f}") + \
         "<extra></extra>"
+    shown = data[data["adcode"].isin(ordered_focus)][measure]
+    worst = float(shown.max()) if len(shown) else float(data[measure].max() if len(data) else 1)
+    floor = None if value_mode else worst + 0.6  # the rank axis shows the coloured lines' range
     fig = figure()
     if others:
-        xs, ys, who = [], [], []
+        xs, ys, who, true, below = [], [], [], [], []
         for adcode in others:
+            values = _points(grid.loc[adcode])
             xs += [*categories, None]
-            ys += [*_points(grid.loc[adcode]), None]
+            ys += [v if v is None or floor is None else min(v, floor) for v in values] + [None]
+            true += [*values, None]
+            below += [floor is not None and v is not None and v > floor for v in values] + [False]
             who += [names[adcode]] * len(categories) + [None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", hovertext=who, hovertemplate=hover,
-                                 line=dict(color=MUTED, width=1.2), marker=dict(size=5), opacity=0.7,
-                                 showlegend=False, connectgaps=False, name="", meta={"role": "context"}))
+        # a grey line leaving the range ends at its edge in ▼ (its rank in the hover), never off the plot
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", hovertext=who, customdata=true,
+                                 hovertemplate=hover.replace("%{y}", "%{customdata}"),
+                                 line=dict(color=MUTED, width=1.2), opacity=0.7, showlegend=False,
+                                 marker=dict(size=[8 if b else 5 for b in below],
+                                             symbol=["triangle-down" if b else "circle" for b in below]),
+                                 connectgaps=False, name="", meta={"role": "context"}))
     fmt = (lambda v: f"#{int(v)}") if not value_mode else (lambda v: f"{v:,.1f}")
     for adcode, color in zip(ordered_focus, OKABE_ITO * 4, strict=False):
         values = _points(grid.loc[adcode])
@@ -270,12 +280,10 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
             line=dict(color=color, width=3), marker=dict(size=8), showlegend=False, cliponaxis=False,
             hovertext=[names[adcode]] * len(categories), hovertemplate=hover, meta={"role": "focus"}))
     _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
-    shown = data[data["adcode"].isin(ordered_focus)][measure]
     if value_mode:
         yaxis = dict(title=t("value_axis", lang))
         height = 480
     else:
-        worst = float(shown.max()) if len(shown) else float(data[measure].max())
         # The line ends carry the ranks, so tick labels would only collide with them.
         yaxis = dict(range=[worst + 0.8, 0.2], title=t("rank_axis", lang), dtick=1 if worst <= 25 else None,
                      showticklabels=False)
@@ -286,7 +294,8 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
         xaxis=dict(type="category", categoryorder="array", categoryarray=categories, title=None,
                    tickangle=-45 if compact or len(categories) > 8 else 0),
         margin=dict(l=side, r=side, t=70, b=60),
-        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=len(categories))},
+        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=len(categories))
+              + (t("alt_offscale", lang) if others and floor is not None and (data[measure] > floor).any() else "")},
     )
     return fig
 

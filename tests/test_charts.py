@@ -262,3 +262,15 @@ def test_a_ranking_download_cites_every_release_its_history_column_holds():
     assert held[0] == f"{FAMILY}/2018" and set(held) == {f"{FAMILY}/{e}" for e in ("2016", "2017", "2018")}
     top3 = ranking.head(3)  # 深圳, 广州, 北京: 北京 was ranked in 2016, the others not
     assert f"{FAMILY}/2016" in views.held_releases(top3, q.releases(FAMILY))
+
+
+def test_grey_lines_beyond_the_rank_range_end_at_its_edge_marked():
+    """重庆 chosen (8th, 7th): the range ends below 8; 东莞 (10th, 8th) and 长沙 (9th, 10th) stay in the plot."""
+    history = q.rank_history(FAMILY, "total", "city")
+    held = q.ranking_periods(FAMILY, "city")["total"]
+    fig = charts.bump_chart(history, periods(), [CHONGQING], "zh", "总指数", held=held, chosen=[CHONGQING])
+    (context,) = traces(fig, "context")
+    bottom = fig.layout.yaxis.range[0]
+    assert max(y for y in context.y if y is not None) < bottom  # nothing leaves the plot
+    marked = [c for c, s in zip(context.customdata, context.marker.symbol, strict=True) if s == "triangle-down"]
+    assert marked and min(marked) > 8 and "▼" in fig.layout.meta["alt"]  # the true ranks, in the hover
