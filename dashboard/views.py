@@ -48,9 +48,9 @@ def ranking_view(data: pd.DataFrame, lang: str, previous_label: str | None) -> p
         "trend": [pres.sparkline(h) for h in data["history"]],
         "history": [pres.history_text(h, lang) for h in data["history"]],
         "source": [pres.source_link(u) or "" for u in data["source_url"]],
+        "source_note": [pres.source_note(u) or "" for u in data["source_url"]],  # beside the link it stands for
         "basis": [basis_text(b, lang) for b in data["basis"]],
         "province": localized(data, lang, "province_zh", "province_en").fillna(""),
-        "source_note": [pres.source_note(u) or "" for u in data["source_url"]],
         "source_ref": data["source_ref"].fillna(""),  # the file, page and row it was read from
     })
     empty = [c for c, keep in (("source_note", view["source_note"].ne("").any()),
