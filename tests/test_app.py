@@ -152,6 +152,21 @@ def test_compare_two_cities_side_by_side(dense):
     assert grid.iloc[0, 1].startswith("#85") and grid.iloc[0, 2].startswith("#30")
 
 
+def test_compare_over_time_offers_each_kind(dense):
+    at = dense("compare", family="pku_dfiic", period="2020", mode="time", kind="sub_industry", cities="重庆,成都")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    panels = {a["text"] for a in spec["layout"]["annotations"]}
+    assert {"支付", "保险", "信贷"} <= panels  # PKU-DFIIC's business types over 2011–2023
+    assert at.query_params["kind"] == "sub_industry"
+
+
+def test_compare_link_keeps_the_default_cities_and_bands_are_no_lines(app):
+    fallback = app("compare", edition="2018")  # no cities chosen: the top three, written to the link
+    assert fallback.query_params["cities"] == "深圳,广州,北京"
+    bands = app("compare", edition="2018", mode="time", kind="sub_industry", cities="重庆,成都")
+    assert [c for c in bands.caption if c.value.startswith("“前N”只是一个区间")]  # bands are not lines
+
+
 def test_data_page_lists_releases_with_citations(dense):
     at = dense("data", family="pku_dfiic")
     releases = at.dataframe[0].value
