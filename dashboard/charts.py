@@ -490,7 +490,9 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
     _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
     if mark in labels and labels[mark] in categories:
         x = categories.index(labels[mark])
-        fig.add_vrect(x0=x - 0.25, x1=x + 0.25, fillcolor="#fff3d6", opacity=0.7, line_width=0, layer="below")
+        fig.add_vrect(x0=x - 0.25, x1=x + 0.25, fillcolor="#fff3d6", opacity=0.7, line_width=0, layer="below",
+                      annotation_text=t("period_shown", lang), annotation_position="top",
+                      annotation_font=dict(size=10, color="#8a6d1f"))  # the band says what it marks
     worst = pres.worst(data[measure])
     yaxis = rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]) if measure == "rank" else \
         dict(title=t("value_axis", lang))

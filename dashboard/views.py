@@ -197,6 +197,18 @@ def headline_total(rows: pd.DataFrame, period: str) -> pd.Series | None:
     return chosen.iloc[-1] if len(chosen) else total.iloc[-1] if len(total) else None
 
 
+def city_headline(latest: pd.Series, period_label: str, lang: str) -> str:
+    """'2018年版：全国第7名，西部第2名': the national rank, the rank in the province where it ranks more than
+    this region (a municipality is trivially 1st in its own), the rank in the west for a western region."""
+    parts = [t("city_part_national", lang, rank=pres.rank_text(latest["rank"], None, lang, "ordinal"))]
+    if not pres.missing(latest["province_ranked"]) and latest["province_ranked"] > 1:
+        parts.append(t("city_part_province", lang,
+                       rank=pres.rank_text(latest["province_rank"], None, lang, "ordinal")))
+    if bool(latest["is_west"]):
+        parts.append(t("city_part_west", lang, rank=pres.rank_text(latest["west_rank"], None, lang, "ordinal")))
+    return t("city_latest", lang, period=period_label, parts=("，" if lang == "zh" else ", ").join(parts))
+
+
 def own_figures(rows: pd.DataFrame) -> pd.DataFrame:
     """A region's national figures as each period published them for its own year (the grid)."""
     return rows[(rows["scope"] == "national") & ~rows["is_restated"]]

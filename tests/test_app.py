@@ -138,7 +138,7 @@ def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):
     at = dense("city", family="tencent_internet_plus", edition="2019", cities="重庆")
     body = texts(at)
     assert "重庆市" in [h.value for h in at.header]
-    assert "全国第6名" in body and "西部第2名" in body
+    assert "2019年版（2018年数据）：全国第6名，西部第2名" in body  # a municipality is not "1st in its province"
     grid = at.dataframe[0].value.set_index("indicator")  # the indicator × period grid
     assert grid.loc["总指数"].tolist() == ["", "8", "7", "6"]  # the 2016 edition did not publish 重庆
     assert list(grid.columns)[-1] == "2019年版（2018年数据）"
@@ -224,6 +224,11 @@ def test_the_sub_indices_page_offers_the_2018_sub_industries_as_bands(app):
     assert control.options == ["分项指数", "细分行业"]
     control.set_value("sub_industry").run()
     assert "在全部 10 个已公布的细分行业中都进入前 10 名：成都、重庆" in texts(at)
+
+
+def test_city_headline_gives_the_province_rank_where_the_province_ranks_others(app):
+    at = app("city", edition="2018", cities="深圳")
+    assert "2018年版（2017年数据）：全国第1名，省内第1名" in texts(at)  # 广州 and 东莞 are ranked in 广东 too
 
 
 def test_city_profile_says_which_year_a_restated_figure_describes_and_cites_sources_without_url(app):

@@ -129,6 +129,7 @@ def test_history_chart_shows_chongqing_8th_then_7th_with_one_tick_per_rank():
     assert charts.rank_axis(97, "en", [100, 0.2])["tickvals"] == [1, 20, 40, 60, 80]  # the best rank labelled
     assert charts.rank_axis(337, "en", [340, 0.2])["tickvals"] == [1, 100, 200, 300]
     assert [t for t in line.text if t] == ["#7"]  # the headline's period is labelled, and it is the last point
+    assert [a.text for a in fig.layout.annotations if a.text == "所选时期"]  # the band says what it marks
 
 
 def test_the_city_headline_and_its_chart_label_the_same_period(full_warehouse, monkeypatch):

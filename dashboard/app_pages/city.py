@@ -33,11 +33,7 @@ name = names[city]
 st.header(name)
 latest = views.headline_total(rows, f.period)
 if latest is not None:
-    key = "city_latest" if bool(latest["is_west"]) else "city_latest_nowest"
-    st.markdown(t(key, lang, period=v.period_label(latest["period"]),
-                  rank=pres.rank_text(latest["rank"], None, lang, "ordinal"),
-                  province_rank=pres.rank_text(latest["province_rank"], None, lang, "ordinal"),
-                  west_rank=pres.rank_text(latest["west_rank"], None, lang, "ordinal")))
+    st.markdown(views.city_headline(latest, v.period_label(latest["period"]), lang))
     st.caption(t("within_note", lang))
 
 # The history follows the total and its sub-indices (a dense panel's sub-industries would bury them). One chart
