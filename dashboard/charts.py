@@ -16,8 +16,9 @@ from etl.paths import GEO_DIR
 CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 # (Okabe–Ito's pale yellow is left out: it does not read as line or text on white; Tol's muted colours follow.)
-# The highlight (amber) is kept out of the line palette: it means "your chosen region" wherever it appears.
-OKABE_ITO = ["#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733", "#999933"]
+# Amber ("your chosen region") and vermillion ("western") are kept out of the line palette: they mean the same
+# wherever they appear.
+OKABE_ITO = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733", "#999933"]
 BASE, WEST, MUTED, HIGHLIGHT = "#0072B2", "#D55E00", "#C8CCD2", "#E69F00"
 ROSE, FELL, SAME = "#009E73", "#882255", "#7f7f7f"  # slope chart; not vermillion, which means "western"
 
@@ -54,6 +55,14 @@ def _colours(frame: pd.DataFrame, chosen: Sequence[str] = ()) -> list[str]:
     if any(a in chosen for a in frame["adcode"]):
         return [HIGHLIGHT if a in chosen else MUTED for a in frame["adcode"]]
     return [WEST if w else BASE for w in frame["is_west"]]
+
+
+def wrap(text: str, width: int) -> str:
+    """A long title on two lines at the last space before `width` characters (a CJK title is short enough)."""
+    if len(text) <= width or " " not in text[:width]:
+        return text
+    cut = text.rindex(" ", 0, width)
+    return f"{text[:cut]}<br>{text[cut + 1:]}"
 
 
 def colour_key(entries: Sequence[tuple[str, str]]) -> str:
@@ -628,7 +637,7 @@ def compare_over_time(frame: pd.DataFrame, periods: pd.DataFrame, order: list[st
     concepts = list(dict.fromkeys(data.sort_values("sort")["concept"]))
     cols = 1 if compact else min(2, max(len(concepts), 1))
     rows = max(1, -(-len(concepts) // cols))
-    titles = [data.loc[data["concept"] == c, "panel"].iloc[0] for c in concepts]
+    titles = [wrap(data.loc[data["concept"] == c, "panel"].iloc[0], 24 if cols == 2 else 40) for c in concepts]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=min(0.16, 0.6 / rows),
                         horizontal_spacing=0.08, figure=figure())
     colours = dict(zip(order, OKABE_ITO, strict=False))

@@ -235,7 +235,7 @@ def test_ranking_dots_state_their_colours_and_the_slope_chart_keeps_vermillion_f
     drawn = {tr.line.color for tr in slope.data}
     assert charts.WEST not in drawn and charts.FELL in drawn  # 杭州 fell 6 → 9: not in the western colour
     assert "fell" in slope.layout.title.subtitle.text and "rose" in slope.layout.title.subtitle.text
-    assert charts.HIGHLIGHT not in charts.OKABE_ITO  # amber means "chosen" only
+    assert charts.HIGHLIGHT not in charts.OKABE_ITO and charts.WEST not in charts.OKABE_ITO  # one meaning each
 
 
 def test_scatter_names_never_overlap_and_the_chosen_city_is_always_named():
