@@ -226,6 +226,14 @@ def test_the_sub_indices_page_offers_the_2018_sub_industries_as_bands(app):
     assert "在全部 10 个已公布的细分行业中都进入前 10 名：成都、重庆" in texts(at)
 
 
+def test_pku_city_profile_shows_the_value_history_beside_the_rank_history(dense):
+    at = dense("city", family="pku_dfiic", period="2023", cities="重庆")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert [s["layout"]["title"]["text"] for s in specs] == ["重庆市的名次走势", "重庆市的指数值走势"]
+    total = next(tr for tr in specs[1]["data"] if tr["name"] == "数字普惠金融总指数")
+    assert total["y"][-1] > total["y"][0]  # the value rose 2011 → 2023 while the rank fell: both shown
+
+
 def test_city_headline_gives_the_province_rank_where_the_province_ranks_others(app):
     at = app("city", edition="2018", cities="深圳")
     assert "2018年版（2017年数据）：全国第1名，省内第1名" in texts(at)  # 广州 and 东莞 are ranked in 广东 too
