@@ -402,9 +402,9 @@ def views_order(frame: pd.DataFrame) -> list[str]:
 
 
 def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, title: str) -> go.Figure:
-    """One region's rank (or band) on each sub-indicator beside the median rank of its peers; further right is
-    better. The region's figures sit above its dots and the peers' below theirs, so close ranks never collide;
-    peers appear (and in the legend) only where enough of them are ranked."""
+    """One region's rank (or band) on each sub-indicator beside the median rank of its peers, rank 1 at the left
+    as on every rank axis of the app. The region's figures sit above its dots and the peers' below theirs, so
+    close ranks never collide; peers appear (and in the legend) only where enough of them are ranked."""
     data = frame.assign(ind=localized(frame, lang, "indicator_zh", "indicator_en"))
     fig = figure()
     peers = data.dropna(subset=["peer_rank"])
@@ -423,7 +423,7 @@ def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, tit
     fig.update_layout(title=title, height=max(300, 64 * len(data) + 150), showlegend=True,
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(t=90, r=30),
                       yaxis=dict(autorange="reversed", title=None),
-                      xaxis=rank_axis(worst, lang, [worst * 1.1 + 1, 0.5]),
+                      xaxis=rank_axis(worst, lang, [0.5, worst * 1.1 + 1]),
                       meta={"alt": t("alt_profile", lang, title=title, city=city, peers=peer_label)})
     return fig
 

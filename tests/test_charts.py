@@ -197,6 +197,8 @@ def test_profile_without_enough_ranked_peers_has_no_peer_marker_or_legend_entry(
     profile = views.profile_frame(subs, CHENGDU, "province")  # no other 四川 city is ranked
     fig = charts.profile_dots(profile, "成都", "同省份地区", "zh", "成都")
     assert [tr.name for tr in fig.data] == ["成都"]
+    axis = fig.layout.xaxis
+    assert axis.range[0] < axis.range[1]  # rank 1 at the left, as on the rankings' dot plot
 
 
 def test_profile_labels_sit_on_opposite_sides_of_close_dots(full_warehouse, monkeypatch):
