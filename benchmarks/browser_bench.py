@@ -6,7 +6,9 @@
 For the dashboard on warehouse W and for the baseline app (benchmarks/baseline_app.py):
   first_chart    navigation start → first `.js-plotly-plot` rendered on the rankings page (fresh browser context
                  each time; the server is warm: one visit before the timed ones)
-  filter_change  choose another edition or region in the sidebar → the chart's content has changed
+  filter_change  choose another edition or region (or, with --city, add or clear a city) in the sidebar → the
+                 chart's content has changed
+  page_switch    in one session, click each page in the sidebar → that page drawn (its run over, charts drawn)
   map_payload    bytes the map page receives over the websocket (largest frame = the figure) and from /app/static
   memory         RSS of the Streamlit server process with N concurrent sessions on different pages (peak and
                  settled), and of its child processes (kaleido's Chromium, if image export started one)
@@ -22,13 +24,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.common import BENCH_DIR, PROJECT_ROOT, child_env, log, summary, write_json
-from tests.browser.server import StreamlitServer
+from tests.browser.server import RUN_COUNTER, StreamlitServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -218,13 +221,41 @@ def _previous_option(page: Any, label: re.Pattern[str]) -> Any:
     return options.nth(at - 1 if at > 0 else min(at + 1, len(selected) - 1))
 
 
-def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budget: float) -> dict[str, Any]:
-    """n interactions alternating region buttons and editions; ms from the click to the changed chart."""
+Action = tuple[Callable[[], object], str]  # what to do (timed from its start), and what it is
+
+
+def _region_step(page: Any, name: str) -> Action:
+    button = page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button').filter(
+        has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first
+    return button.click, f"region → {name}"
+
+
+def _edition_step(page: Any) -> Action:
+    return _previous_option(page, re.compile(r"Edition|版本")).click, "edition"
+
+
+def _city_step(page: Any, city: str) -> Action:
+    """The cities picker: add `city` (typed, then Enter) when none is chosen, else clear the choice."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    if box.locator('[data-tag]').count():
+        return box.get_by_role("button", name=re.compile("clear", re.I)).first.click, "city → none"
+    box.locator("input").first.click()
+    page.keyboard.type(city)
+    return lambda: page.keyboard.press("Enter"), f"city → {city}"
+
+
+def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budget: float,
+                   city: str | None = None) -> dict[str, Any]:
+    """n interactions cycling region buttons, editions and (with `city`) the cities picker; ms from the action to
+    the changed chart, overall and by kind."""
     ctx = browser.context()
     page = ctx.new_page()
     samples: list[float] = []
     kinds: list[str] = []
     failures: list[str] = []
+    # With a city chosen the rankings show that city alone, so a region change would not change the chart: the
+    # city is added and cleared in consecutive steps.
+    steps = ("region", "edition", "city", "city") if city else ("region", "edition")
     started = time.monotonic()
     try:
         page.goto(url, wait_until="domcontentloaded")
@@ -234,16 +265,11 @@ def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budge
                 break
             before = page.evaluate(CHART_SIGNATURE)
             try:
-                if i % 2 == 0:
-                    name = regions[(i // 2 + 1) % len(regions)]
-                    target = page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button').filter(
-                        has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
-                    kind = f"region → {name}"
-                else:
-                    target = _previous_option(page, re.compile(r"Edition|版本"))
-                    kind = "edition"
+                step = steps[i % len(steps)]
+                act, kind = (_region_step(page, regions[(i // len(steps) + 1) % len(regions)]) if step == "region"
+                             else _edition_step(page) if step == "edition" else _city_step(page, city))
                 t0 = time.perf_counter()
-                target.first.click()
+                act()
                 page.wait_for_function(CHANGED, arg=before, timeout=INTERACTION_TIMEOUT, polling="raf")
                 samples.append((time.perf_counter() - t0) * 1000)
                 kinds.append(kind)
@@ -255,21 +281,10 @@ def filter_changes(browser: Browser, url: str, n: int, regions: list[str], budge
                     break
     finally:
         browser.close(ctx)
-    return {"unit": "ms", **summary(samples), "kinds": kinds, "failures": failures}
+    by_kind = {k: summary([v for v, kk in zip(samples, kinds, strict=True) if kk.split(" ")[0] == k])
+               for k in dict.fromkeys(steps)}
+    return {"unit": "ms", **summary(samples), "kinds": kinds, "by_kind": by_kind, "failures": failures}
 
-
-# Counts script runs in the page: every change of stApp's script state to "running" (as the browser tests do).
-RUN_COUNTER = """
-(() => {
-  window.__stRuns = 0;
-  const watch = () => new MutationObserver(changes => {
-    for (const c of changes) {
-      if (c.target.getAttribute('data-test-script-state') === 'running') window.__stRuns += 1;
-    }
-  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-  if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
-})();
-"""
 
 # A page switch is done: a run has started since the click, it is over, the address is the target's, every
 # chart is drawn.
@@ -407,7 +422,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     baseline_app = str((BENCH_DIR / "baseline_app.py").relative_to(PROJECT_ROOT))
     base = None if args.no_baseline_app else StreamlitServer(
         logs / f"{args.out.stem}-streamlit-baseline.log", baseline_app, child_env(), START_TIMEOUT)
-    servers = [("app", app, "/rankings?lang=en", dashboard_regions(), SESSION_PAGES)]
+    servers = [("app", app, args.path, dashboard_regions(), SESSION_PAGES)]
     if base:
         servers.append(("baseline", base, "/", ["East", "Central", "West", "Northeast", "All"], ["/"]))
 
@@ -430,7 +445,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     log(f"    browser: filter changes ({name})")
                     t0 = time.monotonic()
                     save(name, "filter_change", filter_changes(browser, server.url + path, args.interactions,
-                                                               regions, args.budget), t0)
+                                                               regions, args.budget,
+                                                               args.city if name == "app" else None), t0)
+            if "page_switch" in figures:
+                log("    browser: page switches (app)")
+                t0 = time.monotonic()
+                save("app", "page_switch", page_switches(browser, app.url + args.path, args.switch_rounds,
+                                                         args.budget), t0)
             if "map_payload" in figures:
                 log("    browser: map payload")
                 t0 = time.monotonic()
@@ -461,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--budget", type=float, default=240.0, help="seconds per figure (then at least 3)")
     parser.add_argument("--figures", default="first_chart,filter_change,map_payload,memory")
+    parser.add_argument("--path", default="/rankings?lang=en", help="the app's page (and filters) to start on")
+    parser.add_argument("--city", help="also change the cities picker (a name the warehouse knows)")
+    parser.add_argument("--switch-rounds", type=int, default=3, help="rounds through every page (page_switch)")
     parser.add_argument("--no-baseline-app", action="store_true")
     parser.add_argument("--map-level", default="city", help="level of the map page (for the unsimplified size)")
     parser.add_argument("--out", type=Path, required=True)

@@ -22,12 +22,10 @@ import streamlit as st
 from dashboard import queries as q
 from dashboard.i18n import t
 from dashboard.presentation import md_text
-from etl import commands
 from etl.paths import EXAMPLE_SIDECAR, RAW_DIR
-from etl.pdf import extracted_frame
-from etl.problems import InputError, is_pdf
-from etl.publish import LockBusy
-from etl.sidecar import load_sidecar
+
+# The ETL (pandera, pdfplumber, openpyxl …) is imported by the functions that run it, once an admin has logged in:
+# every reader of the Data page would otherwise carry it in the server's memory.
 
 TOKEN_ENV = "INDEX_ADMIN_TOKEN"
 UPLOAD_TYPES = ["csv", "xlsx", "pdf"]
@@ -91,25 +89,7 @@ def upload_section(lang: str) -> None:
         if upload.size > MAX_UPLOAD_BYTES:
             st.error(t("admin_too_big", lang, mb=MAX_UPLOAD_BYTES // 1024 // 1024))
             return
-        report, meta = _stage(upload, sidecar)
-        try:
-            result = commands.check(report, meta, _raw_dir(), lambda _: None)
-        except InputError as err:
-            result = None
-            st.error(t("admin_invalid", lang))
-            st.dataframe(_problems_frame(err.problems), hide_index=True)
-        if result is not None:
-            blocking = [p for p in result.problems.errors if not (replace and "already loaded" in p.message)]
-            if blocking:
-                st.error(t("admin_invalid", lang))
-                st.dataframe(_problems_frame(result.problems), hide_index=True)
-            else:
-                st.session_state["admin_staged"] = (str(report), str(meta), replace)
-                st.session_state["admin_preview"] = result.releases[0].observations.head(50)[
-                    ["data_year", "adcode", "raw_name", "level", "indicator", "scope", "value", "rank", "basis"]]
-                # The PDF's tables as read (the same extraction the check used, from its cache).
-                st.session_state["admin_extracted"] = (extracted_frame(report, load_sidecar(meta)).head(PREVIEW_ROWS)
-                                                       if is_pdf(report) else None)
+        _validate(*_stage(upload, sidecar), replace, lang)
     staged = st.session_state.get("admin_staged")
     if staged:
         st.success(t("admin_valid", lang))
@@ -118,13 +98,47 @@ def upload_section(lang: str) -> None:
             st.dataframe(st.session_state["admin_extracted"], hide_index=True)
         st.dataframe(st.session_state["admin_preview"], hide_index=True)
         if st.button(t("admin_publish", lang), type="primary", key="admin_publish"):
-            report, meta, replace = staged
-            try:
-                summary = commands.add(Path(report), Path(meta), _raw_dir(), q.warehouse().path, lambda _: None,
-                                       replace)
-            except (InputError, LockBusy) as err:
-                st.error(md_text(str(err)))
-            else:
-                st.success(t("admin_published", lang, n=sum(len(r.observations) for r in summary.releases)))
-            finally:
-                _discard()
+            _publish(staged, lang)
+
+
+def _validate(report: Path, meta: Path, replace: bool, lang: str) -> None:
+    """`etl check` on the staged upload: its problems, or the preview that the publish button acts on."""
+    from etl import commands
+    from etl.pdf import extracted_frame
+    from etl.problems import InputError, is_pdf
+    from etl.sidecar import load_sidecar
+
+    try:
+        result = commands.check(report, meta, _raw_dir(), lambda _: None)
+    except InputError as err:
+        st.error(t("admin_invalid", lang))
+        st.dataframe(_problems_frame(err.problems), hide_index=True)
+        return
+    blocking = [p for p in result.problems.errors if not (replace and "already loaded" in p.message)]
+    if blocking:
+        st.error(t("admin_invalid", lang))
+        st.dataframe(_problems_frame(result.problems), hide_index=True)
+        return
+    st.session_state["admin_staged"] = (str(report), str(meta), replace)
+    st.session_state["admin_preview"] = result.releases[0].observations.head(50)[
+        ["data_year", "adcode", "raw_name", "level", "indicator", "scope", "value", "rank", "basis"]]
+    # The PDF's tables as read (the same extraction the check used, from its cache).
+    st.session_state["admin_extracted"] = (extracted_frame(report, load_sidecar(meta)).head(PREVIEW_ROWS)
+                                           if is_pdf(report) else None)
+
+
+def _publish(staged: tuple[str, str, bool], lang: str) -> None:
+    """`etl add` of the validated upload, then the staging folder goes."""
+    from etl import commands
+    from etl.problems import InputError
+    from etl.publish import LockBusy
+
+    report, meta, replace = staged
+    try:
+        summary = commands.add(Path(report), Path(meta), _raw_dir(), q.warehouse().path, lambda _: None, replace)
+    except (InputError, LockBusy) as err:
+        st.error(md_text(str(err)))
+    else:
+        st.success(t("admin_published", lang, n=sum(len(r.observations) for r in summary.releases)))
+    finally:
+        _discard()

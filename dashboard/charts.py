@@ -137,9 +137,13 @@ def rank_dots(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
 
 
 def rank_axis(worst: float, lang: str, span: list[float]) -> dict:
-    """A rank axis: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2)."""
-    return dict(range=span, title=t("rank_axis", lang), tickformat="d", dtick=1 if worst <= 12 else None,
-                zeroline=False)
+    """A rank axis: whole-number ticks only (one per rank while few, or 'd' would print 1, 1, 2, 2); a long one
+    is ticked at 1 and round steps, so the best rank is always labelled (Plotly's own ticks start at 20)."""
+    axis = dict(range=span, title=t("rank_axis", lang), tickformat="d", zeroline=False)
+    if worst <= 12:
+        return axis | dict(dtick=1)
+    step = next(s for s in (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if worst / s <= 6)
+    return axis | dict(tickvals=[1, *range(step, int(worst) + 1, step)])
 
 
 def rank_label(rank: object, lang: str) -> str:
@@ -175,20 +179,29 @@ def _framework_marks(fig: go.Figure, periods: pd.DataFrame, categories: list[str
                                xanchor="center")
 
 
-def _end_labels(line: pd.DataFrame, measure: str, every: bool = False) -> tuple[list[str], list[str]]:
+def _end_labels(values: Sequence[float | None], name: str, fmt, every: bool = False) -> tuple[list[str], list[str]]:
     """Name and figure at both ends of a line (instead of a legend), or the figure at every published point."""
-    points = [i for i, v in enumerate(line[measure]) if not pres.missing(v)]
-    text = [""] * len(line)
-    position = ["top center"] * len(line)
+    points = [i for i, v in enumerate(values) if not pres.missing(v)]
+    text = [""] * len(values)
+    position = ["top center"] * len(values)
     for i in points if every else []:
-        text[i] = _fmt(line.iloc[i], measure)
+        text[i] = fmt(values[i])
     if points:
         first, last = points[0], points[-1]
-        name = line["name"].dropna().iloc[0]
-        text[first], position[first] = f"{name} {_fmt(line.iloc[first], measure)}", "middle left"
+        text[first], position[first] = f"{name} {fmt(values[first])}", "middle left"
         if last != first:
-            text[last], position[last] = f"{_fmt(line.iloc[last], measure)} {name}", "middle right"
+            text[last], position[last] = f"{fmt(values[last])} {name}", "middle right"
     return text, position
+
+
+def _grid(data: pd.DataFrame, measure: str, categories: list[str]) -> pd.DataFrame:
+    """Regions × categories of one measure; a category a region has no point in is NaN (a gap in its line)."""
+    return data.pivot_table(index="adcode", columns="label", values=measure, aggfunc="first").reindex(
+        columns=categories)
+
+
+def _points(row: pd.Series) -> list[float | None]:
+    return [None if pd.isna(v) else float(v) for v in row]
 
 
 def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], lang: str, title: str,
@@ -199,34 +212,41 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
     Labels sit at both ends of each coloured line instead of a legend (chosen regions: at every point); rank 1
     is on top. `held` are the periods that have this ranking at all: a region missing from one of them is a
     gap, so its line breaks there instead of joining across. The rank axis shows the coloured lines' range.
+    The grey lines are one trace (None between them): a dense panel draws dozens, and each trace costs.
     """
     if compact:  # phones: the bare edition/year as the axis label
         periods = periods.assign(label=periods["period"])
     labels = dict(zip(periods["period"], periods["label"], strict=True))
     measure = "value" if value_mode else "rank"
-    data = history.assign(label=history["period"].map(labels), name=region_names(history, lang))
-    data = data.dropna(subset=[measure])
+    data = history.assign(label=history["period"].map(labels)).dropna(subset=[measure])
     held_periods = set(held) if held is not None else set(data["period"])
     categories = [c for p, c in zip(periods["period"], periods["label"], strict=True)
                   if p in held_periods or c in set(data["label"])]
-    ordered_focus = [a for a in focus if a in set(data["adcode"])]
-    others = [a for a in data["adcode"].unique() if a not in set(ordered_focus)]
-    palette = iter(OKABE_ITO * 4)
+    grid = _grid(data, measure, categories)
+    names = region_names(data.drop_duplicates("adcode"), lang).set_axis(data.drop_duplicates("adcode")["adcode"])
+    ordered_focus = [a for a in focus if a in grid.index]
+    others = [a for a in grid.index if a not in set(ordered_focus)]
+    hover = "%{hovertext}<br>%{x}: " + (t("rank", lang) + " %{y}" if not value_mode else "%{y:,.2f}") + \
+        "<extra></extra>"
     fig = figure()
-    for adcode in others + ordered_focus:
-        line = pres.with_gaps(data[data["adcode"] == adcode].sort_values("data_year"), categories)
-        highlighted = adcode in ordered_focus
-        color = next(palette) if highlighted else MUTED
-        text, position = _end_labels(line, measure, every=adcode in chosen) if highlighted else (None, None)
-        name = line["name"].dropna().iloc[0]
+    if others:
+        xs, ys, who = [], [], []
+        for adcode in others:
+            xs += [*categories, None]
+            ys += [*_points(grid.loc[adcode]), None]
+            who += [names[adcode]] * len(categories) + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", hovertext=who, hovertemplate=hover,
+                                 line=dict(color=MUTED, width=1.2), marker=dict(size=5), opacity=0.7,
+                                 showlegend=False, connectgaps=False, name="", meta={"role": "context"}))
+    fmt = (lambda v: f"#{int(v)}") if not value_mode else (lambda v: f"{v:,.1f}")
+    for adcode, color in zip(ordered_focus, OKABE_ITO * 4, strict=False):
+        values = _points(grid.loc[adcode])
+        text, position = _end_labels(values, names[adcode], fmt, every=adcode in chosen)
         fig.add_trace(go.Scatter(
-            x=line["label"], y=line[measure], mode="lines+markers+text" if highlighted else "lines+markers",
-            name=name, text=text, textposition=position, textfont=dict(color=color, size=12), connectgaps=False,
-            line=dict(color=color, width=3 if highlighted else 1.2), marker=dict(size=8 if highlighted else 5),
-            opacity=1 if highlighted else 0.7, showlegend=False, cliponaxis=not highlighted,
-            hovertemplate=f"{name}<br>%{{x}}: " + (t("rank", lang) + " %{y}" if not value_mode
-                                                   else "%{y:,.2f}") + "<extra></extra>",
-        ))
+            x=categories, y=values, mode="lines+markers+text", name=names[adcode], text=text,
+            textposition=position, textfont=dict(color=color, size=12), connectgaps=False,
+            line=dict(color=color, width=3), marker=dict(size=8), showlegend=False, cliponaxis=False,
+            hovertext=[names[adcode]] * len(categories), hovertemplate=hover, meta={"role": "focus"}))
     _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
     shown = data[data["adcode"].isin(ordered_focus)][measure]
     if value_mode:
@@ -254,25 +274,33 @@ def _fmt(point: pd.Series, measure: str) -> str:
 
 
 def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str, title: str,
-                compact: bool = False, chosen: Sequence[str] = ()) -> go.Figure:
+                compact: bool = False, chosen: Sequence[str] = (), subtitle: str = "") -> go.Figure:
     """Rank in two periods joined by a line per region; climbers green, fallers vermillion (once regions are
-    chosen: theirs, the others grey)."""
+    chosen: theirs, the others grey). One trace per colour, the lines apart by None."""
     data = frame.dropna(subset=["start_rank", "end_rank"]).assign(name=lambda d: region_names(d, lang))
     focus = set(chosen) & set(data["adcode"])
+    data = data.assign(colour=[("#009E73" if c > 0 else "#D55E00" if c < 0 else "#7f7f7f")
+                               if not focus or a in focus else MUTED
+                               for a, c in zip(data["adcode"], data["rank_change"], strict=True)])
     fig = figure()
-    for row in sorted(data.itertuples(), key=lambda r: r.adcode in focus):  # chosen lines drawn last, on top
-        color = "#009E73" if row.rank_change > 0 else ("#D55E00" if row.rank_change < 0 else "#7f7f7f")
-        color = color if not focus or row.adcode in focus else MUTED
-        fig.add_trace(go.Scatter(
-            x=[start_label, end_label], y=[row.start_rank, row.end_rank], mode="lines+markers+text",
-            line=dict(color=color, width=2), showlegend=False, cliponaxis=False,
-            text=[f"{row.name} #{row.start_rank}", f"#{row.end_rank} {row.name}"],
-            textposition=["middle left", "middle right"], textfont=dict(size=10 if compact else 11, color=color),
-            hovertemplate=f"{row.name}: #{row.start_rank} → #{row.end_rank}<extra></extra>"))
+    for colour, group in sorted(data.groupby("colour"), key=lambda g: g[0] != MUTED):  # grey first, underneath
+        xs, ys, text, where, hover = [], [], [], [], []
+        for row in group.itertuples():
+            xs += [start_label, end_label, None]
+            ys += [row.start_rank, row.end_rank, None]
+            text += [f"{row.name} #{row.start_rank}", f"#{row.end_rank} {row.name}", ""]
+            where += ["middle left", "middle right", "middle center"]
+            hover += [f"{row.name}: #{row.start_rank} → #{row.end_rank}"] * 2 + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers+text", line=dict(color=colour, width=2),
+                                 text=text, textposition=where, textfont=dict(size=10 if compact else 11,
+                                                                              color=colour),
+                                 hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False,
+                                 cliponaxis=False, connectgaps=False, name=""))
     worst = float(max(data["start_rank"].max(), data["end_rank"].max())) if len(data) else 1.0
     side = 80 if compact else 150
     fig.update_layout(
-        title=title, height=max(380, 22 * len(data) + 150), margin=dict(l=side, r=side, t=60, b=30),
+        title=dict(text=title, subtitle=dict(text=subtitle)), height=max(380, 22 * len(data) + 150),
+        margin=dict(l=side, r=side, t=80, b=30),
         xaxis=dict(type="category", categoryorder="array", categoryarray=[start_label, end_label], title=None),
         yaxis=dict(range=[worst + 0.8, 0.2], showticklabels=False, title=None),
         meta={"alt": t("alt_slope", lang, title=title, n=len(data))})
@@ -315,7 +343,7 @@ def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact:
                       yaxis=dict(autorange="reversed", title=None, tickvals=rows,
                                  ticktext=_emphasis(rows, [codes[r] for r in rows], chosen)),
                       xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
-                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=50),
+                      plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=90),  # the colour bar clear of the mode bar
                       meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
                                      size=scale.size)})
     return fig
@@ -375,12 +403,12 @@ def compare_dots(frame: pd.DataFrame, lang: str, title: str, order: list[str] | 
                                  hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
                                  **rank_points(group, "y", color, lang, size=15)))
     worst = pres.worst(data["rank"], data["rank_at_most"])
-    fig.update_layout(title=title, scattermode="group", height=480, margin=dict(r=40),
+    fig.update_layout(title=title, scattermode="group", height=480, margin=dict(r=40, t=100),
                       xaxis=dict(type="category", categoryorder="array", categoryarray=categories,
                                  range=[-0.5, len(categories) - 0.3],
                                  tickangle=-35 if len(categories) > 6 or compact else 0),
                       yaxis=rank_axis(worst, lang, [worst * 1.08 + 0.8, 0.2]),
-                      legend=dict(orientation="h", y=-0.3 if len(categories) > 6 else -0.2),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
                       meta={"alt": t("alt_compare", lang, title=title, n=data["name"].nunique())})
     return fig
 
@@ -401,20 +429,26 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
     categories = [labels[p] for p in periods["period"] if p in present]
     totals = data[data["indicator_kind"] == "total"]["concept"] if "indicator_kind" in data else data["concept"]
     lead = totals.iloc[0] if len(totals) else data["concept"].iloc[0] if len(data) else None
+    grid = data.pivot_table(index="concept", columns="label", values=measure, aggfunc="first").reindex(
+        columns=categories)
+    first = data.drop_duplicates("concept").set_index("concept")
+    marked = labels.get(mark)
+    fmt = (lambda v: f"#{int(v)}") if measure == "rank" else (lambda v: f"{v:,.1f}")
     fig = figure()
-    for (concept, group), color in zip(data.groupby("concept", sort=False), OKABE_ITO * 4, strict=False):
-        span = [labels[p] for p in periods["period"] if p in (held or {}).get(concept, set()) | set(group["period"])]
-        line = pres.with_gaps(group.sort_values("data_year"), span, whole=True)
+    for concept, color in zip(first.index, OKABE_ITO * 4, strict=False):
+        held_here = (held or {}).get(concept, set()) | set(data.loc[data["concept"] == concept, "period"])
+        span = [labels[p] for p in periods["period"] if p in held_here]  # periods that have this ranking
+        values = _points(grid.loc[concept, span])
         # Figures only on the headline's line (the total, else the first): at the marked period and the last
         # point; other lines are told apart by colour, legend and hover (labels on every line would pile up).
-        points = [i for i, v in enumerate(line[measure]) if not pres.missing(v)] if concept == lead else []
-        shown = set(points[-1:]) | {i for i in points if line["period"].iloc[i] == mark}
-        text = [_fmt(line.iloc[i], measure) if i in shown else "" for i in range(len(line))]
-        fig.add_trace(go.Scatter(x=line["label"], y=line[measure], mode="lines+markers+text",
-                                 name=line["name"].dropna().iloc[-1], text=text, textposition="middle right",
-                                 textfont=dict(color=color), cliponaxis=False, connectgaps=False,
-                                 line=dict(color=color, width=2.5), customdata=line["ind"],
-                                 hovertemplate="%{customdata}<br>%{x}: " + (
+        points = [i for i, v in enumerate(values) if v is not None] if concept == lead else []
+        shown = set(points[-1:]) | {i for i in points if span[i] == marked}
+        fig.add_trace(go.Scatter(x=span, y=values, mode="lines+markers+text", name=first.loc[concept, "name"],
+                                 text=[fmt(v) if i in shown else "" for i, v in enumerate(values)],
+                                 textposition="middle right", textfont=dict(color=color), cliponaxis=False,
+                                 connectgaps=False, line=dict(color=color, width=2.5),
+                                 hovertext=[first.loc[concept, "ind"]] * len(span),
+                                 hovertemplate="%{hovertext}<br>%{x}: " + (
                                      t("rank", lang) + " %{y}" if measure == "rank" else "%{y:,.2f}")
                                  + "<extra></extra>"))
     _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
@@ -456,8 +490,8 @@ def rank_scatter(pairs: pd.DataFrame, name_a: str, name_b: str, lang: str, title
             hovertemplate=f"%{{hovertext}}<br>{name_a}: %{{x}}<br>{name_b}: %{{y}}<extra></extra>",
             hovertext=group["name"]))
     span_a = [pres.worst(data["rank_a"]) * 1.06 + 1, 0.5]
-    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.5]
-    fig.update_layout(title=title, height=520, margin=dict(t=60, r=30),
+    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.1]  # room above rank 1 for its name
+    fig.update_layout(title=title, height=520, margin=dict(t=100, r=30),
                       xaxis=rank_axis(pres.worst(data["rank_a"]), lang, span_a[::-1]) | dict(title=name_a),
                       yaxis=rank_axis(pres.worst(data["rank_b"]), lang, span_b) | dict(title=name_b),
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
+from dashboard.presentation import md_text
 
 HEADERS = {  # role → locale key of its header (screen and downloads)
     "rank": "col_rank", "rank_at_most": "col_rank_at_most", "delta": "col_delta", "region": "col_region",
@@ -63,6 +64,19 @@ def config(frame: pd.DataFrame, lang: str) -> dict:
         else:
             out[role] = cc.TextColumn(label, help=help_text, width=width)
     return out
+
+
+def short_table(frame: pd.DataFrame, lang: str) -> None:
+    """A list of a few rows (peers, movers, disagreements) as a plain HTML table: a data grid costs the browser a
+    canvas each, which is much of a page switch; these lists need no scrolling or sorting."""
+    if frame.empty:
+        st.caption(t("none_shown", lang))
+        return
+    head = "| " + " | ".join(header(c, lang) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---" for c in frame.columns) + "|"
+    rows = ["| " + " | ".join("" if pd.isna(v) else md_text(v) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    st.markdown("\n".join([head, rule, *rows]))
 
 
 def table(frame: pd.DataFrame, lang: str, **options) -> None:

@@ -33,6 +33,13 @@ def closest_period(periods: pd.DataFrame, year: int | None) -> str:
     return str(periods.loc[distance == distance.min(), "period"].iloc[-1])
 
 
+def neighbour_period(periods: pd.DataFrame, period: str) -> str:
+    """The period before `period` (after it, for the first)."""
+    order = list(dict.fromkeys(periods["period"]))
+    i = order.index(period) if period in order else 0
+    return order[i - 1] if i > 0 else order[min(1, len(order) - 1)]
+
+
 @dataclass(frozen=True)
 class View:
     filters: Filters

@@ -17,11 +17,12 @@ MIME = {
     "svg": "image/svg+xml",
     "csv": "application/zip",  # the CSV with its metadata.json and README.md
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/zip",  # the Parquet export: partitioned files and manifest.json
 }
-EXTENSION = {"png": "png", "svg": "svg", "csv": "zip", "xlsx": "xlsx"}
+EXTENSION = {"png": "png", "svg": "svg", "csv": "zip", "xlsx": "xlsx", "parquet": "zip"}
 FOOTER_HEIGHT = 56  # px the attribution adds at the bottom of an exported chart
 ICONS = {"png": ":material/image:", "svg": ":material/draw:", "csv": ":material/csv:",
-         "xlsx": ":material/table_view:"}
+         "xlsx": ":material/table_view:", "parquet": ":material/folder_zip:"}
 IMAGE_WIDTH, IMAGE_SCALE = 1200, 2  # 2400 px wide PNGs: sharp on slides and in print
 
 
@@ -67,3 +68,8 @@ def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], attributio
         for fmt in formats:
             _button(fmt, partial(_table_file, fmt, frame, attribution, csv_name), base, lang, key,
                     t(f"dl_{fmt}_help", lang))
+
+
+def parquet_download(loader: Callable[[], bytes], base: str, lang: str) -> None:
+    """The Parquet export's button; `loader` builds the zip only when it is clicked."""
+    _button("parquet", loader, base, lang, "export", t("dl_parquet_help", lang))

@@ -25,10 +25,6 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 import dashboard.charts
 from dashboard.i18n import t
@@ -83,6 +79,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 # ---------------------------------------------------------------------------------------------------------------
 GENERATED_AT = "generated_at"
+# Control characters XML (so XLSX) cannot hold, as openpyxl defines them (openpyxl itself is imported on export:
+# a reader who never downloads a workbook never loads it).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -109,6 +108,9 @@ def _cell_value(value: object) -> object:
 
 
 def _write_rows(sheet: Any, header: list[object], rows: list[list[object]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet.append([_cell_value(h) for h in header])
     for row in rows:
         sheet.append([_cell_value(v) for v in row])
@@ -133,6 +135,8 @@ def xlsx_bytes(frame: pd.DataFrame, about: Mapping[str, str], sheet: str = "data
     """Sheet 1 the neutralized data; sheet 2 "about": what the data are (source, citation, filters, time made)."""
     if len(frame) > XLSX_MAX_ROWS:
         raise ValueError(f"{len(frame):,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,}); use CSV")
+    from openpyxl import Workbook
+
     data = _prepare(frame)
     book = Workbook()
     ws = book.active

@@ -3,8 +3,8 @@
 Charts, view-models and pages call these instead of deciding on their own:
 - ranks get rank encodings; length and value axes only for published values (`uses_values`);
 - a band ("in the top N") is shown as such, sorts after the exact ranks up to N, and is never a number;
-- a period without a published rank is a gap (`history_cells`, `delta`), "new" only for a region never ranked
-  before in that ranking;
+- a period without a published rank is a gap (`with_gaps`, `sparkline`, `history_text`, `delta`), "new" only
+  for a region never ranked before in that ranking;
 - caveats belong to a family (`family_caveats`), sources without a URL show their citation text (`source_note`);
 - rank colour scales span the ranking's real range (`rank_scale`).
 """
@@ -129,7 +129,7 @@ def history_text(history: object, lang: str) -> str:
     return " → ".join("–" if v is None else str(int(v)) for v in cells) if any(v is not None for v in cells) else ""
 
 
-SPARK_W, SPARK_H, SPARK_PAD = 72, 22, 4
+SPARK_W, SPARK_H, SPARK_PAD = 58, 24, 4  # drawn at the cell height: this aspect fits the column uncropped
 
 
 def sparkline(history: object, color: str = "#0072B2") -> str | None:

@@ -12,14 +12,16 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from etl import export
 from etl.paths import WAREHOUSE_PATH
 from etl.sidecar import SCOPES
 
@@ -489,6 +491,22 @@ def etl_runs() -> pd.DataFrame:
     return fetch("""
         SELECT run_id, command, started_at, finished_at, status, row_counts, warnings, message
         FROM etl_run ORDER BY started_at DESC""")
+
+
+def parquet_export(family: str) -> tuple[str, Callable[[], bytes]]:
+    """The name and loader of the family's Parquet export (etl.export, as a zip), of the warehouse version this
+    run reads: taken now, so the file matches the page and its name even if the ETL publishes before the click."""
+    built = fetch("SELECT value FROM warehouse_info WHERE key = 'built_at'")["value"].iloc[0]
+    name = f"{family}_parquet_{pd.Timestamp(built):%Y%m%d-%H%M%S}"
+    return name, partial(_parquet_zip, _snapshot(None), family, name)
+
+
+def _parquet_zip(snap: Snapshot, family: str, name: str) -> bytes:
+    cursor = snap.con.cursor()  # a connection of its own: the download runs in a worker thread
+    try:
+        return export.zip_bytes(cursor, name, family)
+    finally:
+        cursor.close()
 
 
 # ---------------------------------------------------------------- index families side by side

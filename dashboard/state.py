@@ -8,18 +8,17 @@ names or adcodes), lang (zh | en). Each page adds its own controls' parameters (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 REGION_CHOICES = ("all", "east", "central", "west", "northeast")
 GLOBAL_PARAMS = ("family", "period", "indicator", "level", "region", "province", "cities", "lang")
 PAGE_PARAMS = (
     "top",  # rankings: how many rows
-    "view", "start", "end",  # trends: rank or value; the slope chart's two periods
+    "chart", "view", "start", "end",  # trends: bump or slope chart; rank or value; the slope chart's two periods
     "color",  # map: rank or value
     "kind", "rows", "profile", "peers",  # sub-indices: breakdown, heatmap rows, profiled region, peer group
-    "grid",  # city: the grid shows ranks or values
-    "mode", "show",  # compare: one period or over time; rank or value over time
+    "show",  # city: the chart and grid show ranks or values; compare over time: the same
+    "mode",  # compare: one period or over time
     "a", "b", "a_period", "b_period", "a_indicator", "b_indicator",  # indices: the two families compared
 )
 PARAMS = GLOBAL_PARAMS + PAGE_PARAMS
@@ -51,17 +50,8 @@ def clean(value: object) -> str | None:
     return text or None
 
 
-def pick(value: str | None, options: Sequence[str], default: str | None) -> str | None:
-    """The value if it is one of the options, else the default (unknown URL values are ignored)."""
-    return value if value in options else default
-
-
 def split_cities(value: str | None) -> list[str]:
     if not value:
         return []
     parts = [p.strip() for p in value.replace("，", ",").replace("、", ",").split(",")]
     return [p for p in parts if p][:MAX_CITIES]
-
-
-def first_present(query: Mapping[str, object], names: Sequence[str]) -> dict[str, str | None]:
-    return {name: clean(query.get(name)) for name in names}

@@ -36,7 +36,8 @@ def placed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def ranking_view(data: pd.DataFrame, lang: str, previous_label: str | None) -> pd.DataFrame:
     """The ranking as users read it: rank (or band), change, name, value or 'not published', history with its
-    holes, source link or the citation of a source without one, basis, province."""
+    holes, source link or the citation of a source without one, basis, province. A ranking that published no
+    value at all has no value column (a column of 'not published' pushes the history off a phone's screen)."""
     deltas = [pres.delta(r, p, pr, rb, previous_label, lang) for r, p, pr, rb in
               zip(data["rank"], data["previous_rank"], data["previous_ranked"], data["ranked_before"], strict=True)]
     view = pd.DataFrame({  # most-read columns first: a narrow screen scrolls the rest into view
@@ -52,7 +53,9 @@ def ranking_view(data: pd.DataFrame, lang: str, previous_label: str | None) -> p
         "source_note": [pres.source_note(u) or "" for u in data["source_url"]],
         "source_ref": data["source_ref"].fillna(""),  # the file, page and row it was read from
     })
-    return view if view["source_note"].ne("").any() else view.drop(columns="source_note")
+    empty = [c for c, keep in (("source_note", view["source_note"].ne("").any()),
+                               ("value", data["value"].notna().any())) if not keep]
+    return view.drop(columns=empty)
 
 
 def ranking_export(data: pd.DataFrame, lang: str, previous_label: str | None) -> pd.DataFrame:
@@ -61,7 +64,10 @@ def ranking_export(data: pd.DataFrame, lang: str, previous_label: str | None) ->
     view.insert(0, "rank", data["rank"].astype("Int64").to_numpy())
     view.insert(1, "rank_at_most", data["rank_at_most"].astype("Int64").to_numpy())
     view.insert(4, "adcode", data["adcode"].to_numpy())
-    view["value"] = data["value"].to_numpy()
+    if "value" in view:
+        view["value"] = data["value"].to_numpy()
+    else:  # the download keeps the column: a spreadsheet's layout should not depend on the edition
+        view.insert(view.columns.get_loc("adcode") + 1, "value", data["value"].to_numpy())
     view["source"] = [pres.source_label(u) for u in data["source_url"]]
     view["release"] = data["release_id"].to_numpy()
     return view.drop(columns=["source_note"], errors="ignore")

@@ -1,5 +1,5 @@
 """Command line: python -m etl build | add FILE --meta META.yml [--replace] | check FILE --meta META.yml |
-init FILE [--family F] [--edition E] [--out META.yml] [--force]."""
+init FILE [--family F] [--edition E] [--out META.yml] [--force] | export --parquet DIR [--force] [--family F]."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from etl import commands, draft
+from etl.export import ExportError, export_parquet, summary
 from etl.paths import GEO_DIR, RAW_DIR, WAREHOUSE_PATH
 from etl.problems import InputError
 from etl.publish import LockBusy
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--edition", help="edition (default: the year in the report's title)")
     init.add_argument("--out", type=Path, help="where to write the sidecar (default: FILE's name + .meta.yml)")
     init.add_argument("--force", action="store_true", help="overwrite an existing sidecar")
+    export = sub.add_parser("export", help="write the published warehouse as Parquet with a manifest (read-only)")
+    export.add_argument("--parquet", type=Path, required=True, metavar="DIR", help="a new or empty folder")
+    export.add_argument("--force", action="store_true", help="replace DIR even if it is not empty")
+    export.add_argument("--family", help="only this index family (default: all)")
     return parser
 
 
@@ -71,8 +76,20 @@ def _print_problems(error: InputError) -> None:
     print("Nothing was published; the warehouse is unchanged.", file=sys.stderr)
 
 
+def _export(args: argparse.Namespace) -> int:
+    try:
+        manifest = export_parquet(args.warehouse, args.parquet, args.force, args.family)
+    except ExportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(summary(manifest, args.parquet))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "export":
+        return _export(args)
     try:
         if args.command == "init":
             return _init(args)

@@ -95,6 +95,8 @@ def test_changsha_is_not_new_in_2018_but_missing_from_2017():
     view = views.ranking_view(ranking, "en", "2017 edition (data 2016)").set_index("region")
     assert view.loc["Changsha", "delta"] == "not in prev." and view.loc["Changsha", "history"] == "9 → – → 10"
     assert view.loc["Chongqing", "delta"] == "▲1" and view.loc["Chongqing", "history"] == "– → 8 → 7"
+    assert "value" not in view  # the 2018 list published ranks only: no column of 'not published'
+    assert views.ranking_export(ranking, "en", None)["value"].isna().all()  # the download keeps its layout
 
 
 def test_new_only_for_a_region_never_ranked_before():
@@ -124,6 +126,8 @@ def test_history_chart_shows_chongqing_8th_then_7th_with_one_tick_per_rank():
     axis = fig.layout.yaxis
     assert axis.range[0] > axis.range[1], "rank 1 must be on top"
     assert axis.dtick == 1 and axis.tickformat == "d", "few ranks: one whole-number tick each (no 1, 1, 2, 2)"
+    assert charts.rank_axis(97, "en", [100, 0.2])["tickvals"] == [1, 20, 40, 60, 80]  # the best rank labelled
+    assert charts.rank_axis(337, "en", [340, 0.2])["tickvals"] == [1, 100, 200, 300]
     assert [t for t in line.text if t] == ["#7"]  # the headline's period is labelled, and it is the last point
 
 
@@ -133,7 +137,7 @@ def test_the_city_headline_and_its_chart_label_the_same_period(full_warehouse, m
     headline = views.headline_total(rows, "2020")
     main = national(rows)[lambda r: r["indicator_kind"].isin(["total", "sub_index"])]
     fig = charts.history_chart(main, periods(family="pku_dfiic"), "zh", "杭州", mark="2020")
-    total = next(tr for tr in fig.data if tr.customdata[0] == "数字普惠金融总指数")
+    total = next(tr for tr in fig.data if tr.hovertext[0] == "数字普惠金融总指数")
     labelled = {x: t for x, t in zip(total.x, total.text, strict=True) if t}
     assert labelled["2020年"] == f"#{int(headline['rank'])}"
     assert all(not any(tr.text) for tr in fig.data if tr is not total)  # one labelled line: no pile-up

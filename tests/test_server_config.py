@@ -26,3 +26,22 @@ def test_users_never_see_tracebacks():
 
 def test_nothing_is_reported_home():
     assert CONFIG["browser"]["gatherUsageStats"] is False
+
+
+def test_readers_do_not_load_the_etl_or_export_stacks():
+    """A reader's server holds the dashboard, not the ETL's validation and PDF stacks or the workbook writer:
+    those load when an admin uploads or a reader downloads (memory with many sessions, `make bench`)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import dashboard.admin, dashboard.chrome, dashboard.maps, dashboard.filters; "
+             "print(sorted(m for m in ('pandera', 'pdfplumber', 'openpyxl', 'etl.commands', 'scipy') "
+             "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_no_forced_garbage_collection_after_every_run():
+    """Streamlit's post-run gc.collect(2) took longer than a page's own run (py-spy); Python's GC still runs."""
+    assert CONFIG["runner"]["postScriptGC"] is False

@@ -40,31 +40,23 @@ if latest is not None:
                   west_rank=pres.rank_text(latest["west_rank"], None, lang, "ordinal")))
     st.caption(t("within_note", lang))
 
-# The history follows the total and its sub-indices (a dense panel's sub-industries would bury them).
+# The history follows the total and its sub-indices (a dense panel's sub-industries would bury them). One chart
+# and one grid, showing ranks or (where they compare) values: a page switch draws one chart, not two.
 own = views.own_figures(rows)
 main = own[own["indicator_kind"].isin(["total", "sub_index"])]
-held = q.ranking_periods(f.family, f.level)
-mark = latest["period"] if latest is not None else f.period
-compact = chrome.is_phone()
-charts_to_draw = [("rank", t("city_history_title", lang, city=name))]
-if pres.values_comparable(v.family, main):
-    charts_to_draw.append(("value", t("city_values_title", lang, city=name)))
-slots = st.columns(len(charts_to_draw)) if len(charts_to_draw) > 1 and not compact else \
-    [st.container() for _ in charts_to_draw]
-for slot, (measure, title) in zip(slots, charts_to_draw, strict=True):
-    lines = main.dropna(subset=[measure])
-    if lines.empty:
-        continue
-    with slot:
-        fig = charts.history_chart(lines, v.periods, lang, title, measure, held if measure == "rank" else None,
-                                   mark, compact)
-        chrome.chart(v, fig, f"city_{measure}_history", f"{f.family}_{f.level}_{city}_{measure}_history",
-                     chrome.attribution(v, title, lines["release_id"], lines["rank_source"], filtered=False))
+measures = ["rank", "value"] if pres.values_comparable(v.family, main) else ["rank"]
+measure = controls.choice(t("city_grid_show", lang), measures, "city_show", url="show",
+                          format_func=lambda m: t(f"view_{m}", lang))
+lines = main.dropna(subset=[measure])
+if not lines.empty:
+    title = t("city_history_title" if measure == "rank" else "city_values_title", lang, city=name)
+    fig = charts.history_chart(lines, v.periods, lang, title, measure,
+                               q.ranking_periods(f.family, f.level) if measure == "rank" else None,
+                               latest["period"] if latest is not None else f.period, chrome.is_phone())
+    chrome.chart(v, fig, "city_history", f"{f.family}_{f.level}_{city}_{measure}_history",
+                 chrome.attribution(v, title, lines["release_id"], lines["rank_source"], filtered=False))
 
 st.subheader(t("city_table", lang))
-measures = ["rank", "value"] if own["value"].notna().any() else ["rank"]
-measure = controls.choice(t("city_grid_show", lang), measures, "city_grid", url="grid",
-                          format_func=lambda m: t(f"view_{m}", lang))
 grid = views.city_grid(rows, v.labels, lang, measure)
 columns.table(grid, lang, key="city_grid_table")
 st.caption(t("city_grid_note", lang))
@@ -83,4 +75,4 @@ st.subheader(t("peers", lang))
 for column, (key, peers) in zip(st.columns(3), views.peer_groups(ranking, city).items(), strict=True):
     with column:
         st.markdown(f"**{t(key, lang)}**")
-        columns.table(views.peer_view(peers, lang), lang)
+        columns.short_table(views.peer_view(peers, lang), lang)

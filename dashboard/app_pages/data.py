@@ -34,6 +34,11 @@ for column, (which, args) in zip((left, right), scopes.items(), strict=True):
                                   lang, key=which, formats=formats)
         st.caption(t("rows_count", lang, n=f"{rows:,}"))
 
+st.markdown(f"**{t('download_parquet', lang)}**")
+base, parquet_zip = q.parquet_export(f.family)
+downloads.parquet_download(parquet_zip, base, lang)
+st.caption(t("download_parquet_note", lang))
+
 st.subheader(t("releases", lang))
 releases = q.releases(f.family)
 columns.table(views.releases_view(releases, lang), lang)

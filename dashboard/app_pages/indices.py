@@ -51,8 +51,10 @@ def data_year(family: str, period: str) -> int:
 left, right = st.columns(2)
 fam_a, per_a, ind_a, ind_name_a, label_a = ranking_controls("a", f.family, data_year(f.family, f.period),
                                                             f.indicator, left)
-fam_b, per_b, ind_b, ind_name_b, label_b = ranking_controls("b", others[0] if others else f.family,
-                                                            data_year(fam_a, per_a), None, right)
+# B: another family at the closest data year; with one family, the period next to A's (A against itself is 1.00)
+year_b = data_year(fam_a, per_a) if others else data_year(fam_a, context.neighbour_period(q.periods(fam_a), per_a))
+fam_b, per_b, ind_b, ind_name_b, label_b = ranking_controls("b", others[0] if others else f.family, year_b, None,
+                                                            right)
 if not others:
     st.info(t("indices_one_family", lang), icon=":material/info:")
 a, b = (fam_a, per_a, ind_a), (fam_b, per_b, ind_b)
@@ -91,7 +93,7 @@ for column, key, frame in ((better_a, "better_in_a", pairs.sort_values("gap", as
         st.markdown(f"**{t(key, lang, a=name_a, b=name_b)}**")
         table = views.disagreement_view(frame[frame["gap"] > 0 if key == "better_in_a" else frame["gap"] < 0]
                                         .head(10), lang)
-        columns.table(table, lang)
+        columns.short_table(table, lang)
 downloads.table_downloads(columns.exportable(views.disagreement_view(pairs, lang), lang), source,
                           f"{fam_a}_{per_a}_vs_{fam_b}_{per_b}_{f.level}", lang, key="indices_pairs")
 

@@ -45,7 +45,7 @@ with slots[0]:
 if listed is not None:
     with slots[1]:
         st.markdown(f"**{t('map_list', lang)}**")
-        columns.table(views.map_list(listed, lang), lang, key="map_list")
+        columns.short_table(views.map_list(listed, lang), lang)
 missing = maps.unmapped_names(data, f.level, lang)
 if missing:
     st.caption(t("map_unmapped", lang, names=("、" if lang == "zh" else ", ").join(missing)))

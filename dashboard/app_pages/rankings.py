@@ -24,9 +24,16 @@ shown = shown_rows.head(top_n)
 previous = v.period_label(v.previous_period) if v.previous_period else None
 
 left, right = st.columns([3, 2], gap="large")
+with right:  # written first: the chart reaches the browser before the table (the first thing a reader sees)
+    fig = charts.ranking_chart(shown.head(30), lang, v.indicator_name(), v.chart_subtitle, f.cities)
+    chrome.chart(v, fig, "ranking_bar", v.base_name("rankings"),
+                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]),
+                 [t("click_to_choose", lang)], selectable=True)
 with left:
     table = views.ranking_view(shown, lang, previous)
     columns.table(table, lang, height=min(36 * len(table) + 40, 760), key="ranking_table")
+    if "value" not in table:
+        st.caption(t("ranks_only_note", lang))
     unranked = len(data) - len(shown_rows)
     if unranked:
         st.caption(t("unranked_note", lang, n=unranked))
@@ -35,8 +42,3 @@ with left:
     downloads.table_downloads(columns.exportable(views.ranking_export(shown, lang, previous), lang),
                               chrome.attribution(v, v.title, shown["release_id"], shown["rank_source"]),
                               v.base_name("rankings"), lang, key="rankings")
-with right:
-    fig = charts.ranking_chart(shown.head(30), lang, v.indicator_name(), v.chart_subtitle, f.cities)
-    chrome.chart(v, fig, "ranking_bar", v.base_name("rankings"),
-                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]),
-                 [t("click_to_choose", lang)], selectable=True)

@@ -20,23 +20,27 @@ if history.empty and selected.empty:
     chrome.stop()
 
 focus, lines = views.bump_lines(history, selected, f.period, list(f.cities))
-comparable = pres.values_comparable(v.family, lines)
-view = controls.choice(t("trends_view", lang), ["rank", "value"] if comparable else ["rank"], "trend_view",
-                       format_func=lambda m: t(f"view_{m}", lang), url="view")
-if not comparable:
-    st.caption(t("value_view_unavailable", lang))
-title = t("bump_title", lang, indicator=v.indicator_name(), level=v.level_name)
-compact = chrome.is_phone()
-fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact,
-                        held=held, chosen=f.cities)
-releases = lines["period"].map(dict(zip(periods["period"], periods["release_id"], strict=True)))
-chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, releases, lines["rank_source"]),
-             notes=[t("trends_default_note", lang)])
-
 shown = periods[periods["period"].isin(lines["period"])]
-if len(shown) < 2:
-    st.caption(t("need_two_periods", lang))
+# One chart at a time (a page switch draws one): every period's ranks, or two periods against each other.
+chart = controls.choice(t("trends_chart", lang), ["bump", "slope"] if len(shown) >= 2 else ["bump"], "trend_chart",
+                        url="chart", format_func=lambda c: t(f"trends_chart_{c}", lang))
+compact = chrome.is_phone()
+if chart == "bump":
+    comparable = pres.values_comparable(v.family, lines)
+    view = controls.choice(t("trends_view", lang), ["rank", "value"] if comparable else ["rank"], "trend_view",
+                           format_func=lambda m: t(f"view_{m}", lang), url="view")
+    if not comparable:
+        st.caption(t("value_view_unavailable", lang))
+    title = t("bump_title", lang, indicator=v.indicator_name(), level=v.level_name)
+    fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact,
+                            held=held, chosen=f.cities)
+    releases = lines["period"].map(dict(zip(periods["period"], periods["release_id"], strict=True)))
+    chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, releases, lines["rank_source"]),
+                 notes=[t("trends_default_note", lang)])
+    if len(shown) < 2:
+        st.caption(t("need_two_periods", lang))
     chrome.stop()
+
 labels = dict(zip(shown["period"], shown["label"], strict=True))
 options = list(shown["period"])
 end_default = options.index(f.period) if f.period in options else len(options) - 1
@@ -54,8 +58,8 @@ both = pair.dropna(subset=["start_rank", "end_rank"])
 if both.empty:
     st.info(t("slope_none", lang, start=labels[start], end=labels[end]), icon=":material/info:")
     chrome.stop()
-slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, slope_title, compact=compact,
-                               chosen=f.cities)
+slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, v.indicator_name(),
+                               compact=compact, chosen=f.cities, subtitle=f"{labels[start]} → {labels[end]}")
 pair_releases = periods.loc[periods["period"].isin([start, end]), "release_id"]
 slope_source = chrome.attribution(v, slope_title, pair_releases, both["rank_source"])
 chrome.chart(v, slope_fig, "slope", v.base_name(f"slope_{start}_{end}"), slope_source)
@@ -66,7 +70,7 @@ for column, key, moved in ((up_col, "climbers", views.movers(both, rising=True))
     with column:
         st.subheader(t(key, lang))
         frame = views.movers_view(moved, lang)
-        columns.table(frame, lang)
+        columns.short_table(frame, lang)
         if len(frame):
             downloads.table_downloads(columns.exportable(frame, lang), slope_source, v.base_name(key), lang,
                                       key=key)

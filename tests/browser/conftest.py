@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from etl.paths import GEO_DIR, PROJECT_ROOT
-from tests.browser.server import StreamlitServer
+from tests.browser.server import RUN_COUNTER, StreamlitServer
 
 try:
     from tests.conftest import skip_or_fail
@@ -52,18 +52,6 @@ PHONE_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHT
 WAIT_TIMEOUT = 120_000  # ms for one page to become idle
 MAX_SCREENSHOT_HEIGHT = 16_000  # px
 
-# Counts script runs in the page (for waits after a click): every change of stApp's script state to "running".
-RUN_COUNTER = """
-(() => {
-  window.__stRuns = 0;
-  const watch = () => new MutationObserver(changes => {
-    for (const c of changes) {
-      if (c.target.getAttribute('data-test-script-state') === 'running') window.__stRuns += 1;
-    }
-  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-  if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
-})();
-"""
 
 # True when the app is idle: connected, script not running, no status widget or skeleton, the page title drawn,
 # every Plotly chart rendered. Also true as soon as an exception box is shown (the caller then fails).

@@ -19,6 +19,22 @@ from pathlib import Path
 
 from etl.paths import PROJECT_ROOT
 
+# Counts script runs in the page (for waits after a click): every change of stApp's script state away from
+# "running", i.e. a finished run. (Reading the attribute's value when the observer is called instead would miss a
+# run that started and ended between two callbacks.)
+RUN_COUNTER = """
+(() => {
+  window.__stRuns = 0;
+  const watch = () => new MutationObserver(changes => {
+    for (const c of changes) {
+      if (c.oldValue === 'running') window.__stRuns += 1;
+    }
+  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                        attributeFilter: ['data-test-script-state']});
+  if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
+})();
+"""
+
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy from the env
 _ACCESS_LINE = re.compile(r'" \d{3}$|"WebSocket /_stcore/|connection (open|closed)$')
 

@@ -55,7 +55,7 @@ CONTROLS = [
     (f"/rankings?{PKU}", t("top_n", "zh"), t("top_n_rows", "zh", n=20), ("top", "20"), 0),
     (f"/subindices?{PKU}", t("peers", "zh"), t("peers_same_province", "zh"), ("peers", "province"), 1),
     (f"/compare?{PKU}&cities=重庆,成都", t("compare_mode", "zh"), t("compare_mode_time", "zh"), ("mode", "time"), 0),
-    (f"/city?{PKU}&cities=重庆", t("city_grid_show", "zh"), t("view_value", "zh"), ("grid", "value"), None),
+    (f"/city?{PKU}&cities=重庆", t("city_grid_show", "zh"), t("view_value", "zh"), ("show", "value"), None),
     ("/subindices?period=2018", t("sub_kinds", "zh"), t("kind_sub_industry", "zh"), ("kind", "sub_industry"), 0),
 ]
 

@@ -51,37 +51,47 @@ def view_state(browse, page) -> tuple[int, int]:
     return releases, total
 
 
-def test_sessions_see_old_or_new_never_a_mix_and_pick_up_new_releases(browse, live):
-    old_raw, new_raw, warehouse, server = live
-    pages = [browse.open(server, "/data") for _ in range(SESSIONS)]
+def rerun_view(browse, page) -> tuple[int, int]:
+    """Two reruns of a session (English, then back to Chinese, where we read the view), and what it shows."""
+    browse.rerun(page, lambda: language(page, "English").click())
+    browse.rerun(page, lambda: language(page, "中文").click())
+    return view_state(browse, page)
+
+
+def republishing(old_raw, new_raw, warehouse, times: int) -> tuple[threading.Thread, list[BaseException]]:
+    """A running thread that publishes the new and the old raw folder in turn, `times` times, then the new one;
+    and the errors it met (for the test thread to report)."""
     errors: list[BaseException] = []
 
     def republish() -> None:
         try:
-            for i in range(REPUBLISHES):
+            for i in range(times):
                 commands.build(new_raw if i % 2 == 0 else old_raw, warehouse, quiet)
                 time.sleep(0.5)
             commands.build(new_raw, warehouse, quiet)  # end on the new release
-        except BaseException as error:  # reported by the test thread
+        except BaseException as error:
             errors.append(error)
 
     etl = threading.Thread(target=republish)
-    started = time.perf_counter()
     etl.start()
+    return etl, errors
+
+
+def test_sessions_see_old_or_new_never_a_mix_and_pick_up_new_releases(browse, live):
+    old_raw, new_raw, warehouse, server = live
+    pages = [browse.open(server, "/data") for _ in range(SESSIONS)]
+    started = time.perf_counter()
+    etl, errors = republishing(old_raw, new_raw, warehouse, REPUBLISHES)
     seen: list[tuple[int, int]] = []
     while etl.is_alive():
-        for page in pages:  # two reruns per session: English, then back to Chinese, where we read the view
-            browse.rerun(page, lambda p=page: language(p, "English").click())
-            browse.rerun(page, lambda p=page: language(p, "中文").click())
-            state = view_state(browse, page)
+        for page in pages:
+            state = rerun_view(browse, page)
             assert state in (OLD, NEW), f"a view mixed two warehouse versions: {state}"
             seen.append(state)
     etl.join()
     assert not errors, errors
     for page in pages:  # every session, without a restart, now shows the new release
-        browse.rerun(page, lambda p=page: language(p, "English").click())
-        browse.rerun(page, lambda p=page: language(p, "中文").click())
-        assert view_state(browse, page) == NEW
+        assert rerun_view(browse, page) == NEW
     assert seen, "the sessions did not rerun while the ETL published"
     browse.assert_offline()
     record("concurrent_readers", {"sessions": SESSIONS, "republishes": REPUBLISHES + 1, "views_checked": len(seen),
