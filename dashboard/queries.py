@@ -250,10 +250,10 @@ def resolve_names(names: Sequence[str], level: str) -> list[str]:
 # scan as key ranges (DuckDB's join filters), and the facts' ranking order makes those ranges a few row groups.
 _FACTS = """
     FROM observation_data f
-    JOIN period p USING (period_key) JOIN release r USING (release_key) JOIN region g USING (region_key)
-    JOIN indicator i USING (indicator_key)"""
+    JOIN period p USING (period_key) JOIN release_data r USING (release_key) JOIN region_data g USING (region_key)
+    JOIN indicator_data i USING (indicator_key)"""
 _SOURCES = " JOIN observation_source o USING (row_key)"
-_CONCEPTS = " JOIN concept c USING (concept_key)"
+_CONCEPTS = " JOIN concept_data c USING (concept_key)"
 _RANK_SOURCE = "CASE WHEN f.rank IS NULL THEN NULL WHEN f.rank_computed THEN 'computed' ELSE 'published' END"
 NATIONAL = SCOPES.index("national")
 _NATIONAL = f"f.scope_key = {NATIONAL} AND NOT f.is_restated"  # a period's own national figures
@@ -335,7 +335,7 @@ def map_values(family: str, period: str, indicator: str, level: str) -> pd.DataF
                g.province_adcode, g.province_zh, g.province_en, g.economic_region, g.is_west, g.has_boundary,
                k.rank, k.rank_at_most, k.value, k.rank_source, k.basis, k.source_url, k.release_id,
                k.rank IS NOT NULL OR k.value IS NOT NULL OR k.rank_at_most IS NOT NULL AS published
-        FROM region g LEFT JOIN k USING (region_key)
+        FROM region_data g LEFT JOIN k USING (region_key)
         WHERE g.level = ? AND (g.valid_to IS NULL OR k.region_key IS NOT NULL)
         ORDER BY g.adcode""", [family, period, indicator, level, level])
 

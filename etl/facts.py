@@ -3,8 +3,8 @@
 Each observation becomes one row of `observation_data`: keys into the dimension tables (period, release,
 region, indicator, concept, scope, source row) and its numbers, plus its computed rank, its rank and ranking size
 within its province and the west, the size of its ranking, the region's total-index rank, and its previous rank
-(rank changes). Rows are stored in ranking order — period, level, year, indicator, scope, rank, region — so a
-page's filter reads a few of DuckDB's row groups and its ORDER BY finds the rows almost sorted. Per region and
+(rank changes). Rows are stored by block of regions, then in ranking order — period, level, year, indicator,
+scope, rank, region (REGION_BLOCK) — so a page's filter reads a few of DuckDB's row groups. Per region and
 concept, `rank_history_data` holds the ranks over the periods that have the ranking (sparklines).
 Everything is computed on NumPy arrays of small integers, one release (or family) at a time.
 """
@@ -25,6 +25,10 @@ from etl.regions import LEVEL_ORDER
 from etl.sidecar import SCOPES, Sidecar
 
 NATIONAL = SCOPES.index("national")
+# Rows are stored by blocks of this many regions (in region order, so one level at a time), each block in
+# ranking order: a region's rows lie in one block (the city profile reads a few row groups), a period's in one
+# run per block (rankings, maps, heatmaps read a few dozen).
+REGION_BLOCK = 256
 FACT_TYPES = {
     "period_key": pa.int16(), "release_key": pa.int16(), "region_key": pa.int32(), "data_year": pa.int16(),
     "indicator_key": pa.int16(), "concept_key": pa.int16(), "scope_key": pa.int8(), "row_key": pa.int32(),
@@ -259,24 +263,31 @@ class Facts:
     history_periods: pd.DataFrame
 
 
+def storage_order(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The releases' rows (each in ranking order, releases in time order) interleaved into storage order:
+    by block of REGION_BLOCK regions, then release, then ranking order (a stable radix sort on the block)."""
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    order = np.argsort((columns["region_key"] // REGION_BLOCK).astype(np.uint16), kind="stable")
+    return {name: values[order] for name, values in columns.items()}
+
+
 def build_facts(releases: list[tuple[Sidecar, Observations]], dims: Dimensions) -> Facts:
     """Every release's facts, release by release in time order (each family's steps follow on)."""
     first_period = dims.period.groupby("release_id")["period_key"].min()
     offsets = np.cumsum([0] + [len(obs.rows) for _, obs in releases])
-    batches, sources, steps = [], [], {}
+    parts, sources, steps = [], [], {}
     for (sc, obs), offset in sorted(zip(releases, offsets, strict=False),
                                     key=lambda item: first_period.get(item[0][0].release_id, 0)):
         part = release_facts(sc, obs, dims, int(offset))
         if sc.family not in steps:
             steps[sc.family] = Steps(sc.family, dims)
-        family = steps[sc.family]
-        batches.append(arrow_facts({**part.columns, **family.add(part.columns)}))
+        parts.append({**part.columns, **steps[sc.family].add(part.columns)})
         sources.append(part.sources)
     histories = [family.histories() for family in steps.values()]
-    empty = pa.schema(FACT_TYPES).empty_table()
     # One chunk: DuckDB then writes the rows straight into compressed row groups, in parallel and in order
     # (from many chunks it keeps them in memory and compresses them at the checkpoint, on one thread).
-    return Facts(pa.concat_tables(batches or [empty]).combine_chunks(),
+    table = arrow_facts(storage_order(parts)) if parts else pa.schema(FACT_TYPES).empty_table()
+    return Facts(table,
                  pd.concat(sources, ignore_index=True) if sources else pd.DataFrame(columns=SOURCE_COLUMNS),
                  pa.concat_tables([t for t, _ in histories] or [HISTORY_SCHEMA.empty_table()]),
                  pd.concat([p for _, p in histories] or [pd.DataFrame(columns=["concept_key", "level",

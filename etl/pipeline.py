@@ -182,9 +182,10 @@ def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataF
                       release_indicator)
     facts = build_facts([(r.sidecar, r.observations) for r in releases], dims)
     return {
-        "region": dims.region, "region_alias": region_aliases(),
+        "region_data": dims.region, "region_alias": region_aliases(),
         "family": pd.DataFrame([_family_row(c, f) for c, f in fams.items()]),
-        "release": dims.release, "period": dims.period, "indicator": dims.indicator, "concept": dims.concept,
+        "release_data": dims.release, "period": dims.period, "indicator_data": dims.indicator,
+        "concept_data": dims.concept,
         "release_indicator": release_indicator,
         "scope": pd.DataFrame({"scope_key": range(len(SCOPES)), "scope": SCOPES}),
         "observation_source": facts.sources, "observation_data": facts.table,

@@ -20,14 +20,19 @@ import pandas as pd
 import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent
+# Rows per row group (DuckDB's default is 122,880): min/max per group let a page's filter skip the rest, and
+# smaller groups skip more; below ~16 k rows the groups' own overhead takes over (measured in BENCHMARKS.md).
+ROW_GROUP_SIZE = 32_768
 TMP_MARK = ".tmp-"
-REQUIRED_TABLES = ("region", "region_alias", "family", "release", "period", "indicator", "concept",
-                   "release_indicator", "scope", "observation_source", "observation_data", "rank_history_data",
-                   "rank_history_periods", "release_summary", "region_coverage", "family_summary", "etl_run",
-                   "warehouse_info", "observation", "rankings", "rank_changes")
+REQUIRED_TABLES = ("region_data", "region", "region_alias", "family", "release_data", "release", "period",
+                   "indicator_data", "indicator", "concept_data", "concept", "release_indicator", "scope",
+                   "observation_source", "observation_data", "rank_history_data", "rank_history_periods",
+                   "release_summary", "region_coverage", "family_summary", "etl_run", "warehouse_info",
+                   "observation", "rankings", "rank_changes")
 # Fact columns holding the dense keys (0 … n - 1) of a dimension table.
-FACT_KEYS = {"region_key": "region", "release_key": "release", "period_key": "period", "indicator_key": "indicator",
-             "concept_key": "concept", "scope_key": "scope", "row_key": "observation_source"}
+FACT_KEYS = {"region_key": "region_data", "release_key": "release_data", "period_key": "period",
+             "indicator_key": "indicator_data", "concept_key": "concept_data", "scope_key": "scope",
+             "row_key": "observation_source"}
 
 
 class LockBusy(RuntimeError):
@@ -93,8 +98,11 @@ def _run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def write_warehouse(path: Path, tables: dict[str, pd.DataFrame | pa.Table], info: dict[str, str]) -> None:
     """Create the warehouse file at `path` from the tables' rows, then the views and summaries."""
-    con = duckdb.connect(str(path))
+    con = duckdb.connect()
     try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute("USE warehouse")
         _run_script(con, "schema.sql")
         for table, data in tables.items():
             _insert(con, table, data)
@@ -123,8 +131,8 @@ def integrity_problems(path: Path) -> list[str]:
             "regions loaded": "SELECT count(*) > 0 FROM region",
             "every observation's keys are in their tables": f"SELECT {keys}",
             "views readable": "SELECT count(*) >= 0 FROM (SELECT * FROM rankings LIMIT 1)",
-            "release counts match": "SELECT count(*) = 0 FROM release r LEFT JOIN (SELECT release_key, count(*) AS n "
-                                    "FROM observation_data GROUP BY ALL) c USING (release_key) "
+            "release counts match": "SELECT count(*) = 0 FROM release_data r LEFT JOIN (SELECT release_key, "
+                                    "count(*) AS n FROM observation_data GROUP BY ALL) c USING (release_key) "
                                     "WHERE r.observation_count <> coalesce(c.n, 0)",
         }
         for label, sql in checks.items():

@@ -1,5 +1,6 @@
 -- Warehouse schema. Built only by the ETL (etl/publish.py); the dashboard opens it read-only.
-CREATE TABLE region (
+-- region, release, indicator and concept are views of these without their integer keys (etl/views.sql).
+CREATE TABLE region_data (
     adcode VARCHAR NOT NULL, level VARCHAR NOT NULL, name_zh VARCHAR NOT NULL, short_zh VARCHAR NOT NULL,
     name_en VARCHAR NOT NULL, province_adcode VARCHAR NOT NULL, province_zh VARCHAR, province_short_zh VARCHAR,
     province_en VARCHAR, city_adcode VARCHAR, economic_region VARCHAR, is_west BOOLEAN NOT NULL, valid_from INTEGER,
@@ -14,7 +15,7 @@ CREATE TABLE family (code VARCHAR PRIMARY KEY, name_zh VARCHAR, name_en VARCHAR,
                      publisher VARCHAR,
                      publisher_en VARCHAR, comparable_values BOOLEAN NOT NULL, caveats JSON, methodology_zh VARCHAR,
                      methodology_en VARCHAR);
-CREATE TABLE release (
+CREATE TABLE release_data (
     release_id VARCHAR PRIMARY KEY, family VARCHAR NOT NULL, edition VARCHAR NOT NULL, data_year INTEGER,
     data_year_from INTEGER NOT NULL, data_year_to INTEGER NOT NULL, title VARCHAR NOT NULL, title_en VARCHAR,
     publisher VARCHAR NOT NULL, publisher_en VARCHAR, published DATE NOT NULL, source_urls VARCHAR[] NOT NULL,
@@ -29,13 +30,13 @@ CREATE TABLE release (
 CREATE TABLE period (period_key SMALLINT PRIMARY KEY, family VARCHAR NOT NULL, period VARCHAR NOT NULL,
                      data_year INTEGER NOT NULL, edition VARCHAR NOT NULL, release_id VARCHAR NOT NULL,
                      framework VARCHAR NOT NULL, step INTEGER, previous_period VARCHAR, previous_framework VARCHAR);
-CREATE TABLE indicator (
+CREATE TABLE indicator_data (
     family VARCHAR NOT NULL, code VARCHAR NOT NULL, name_zh VARCHAR NOT NULL, name_en VARCHAR NOT NULL,
     kind VARCHAR NOT NULL, parent VARCHAR, concept VARCHAR NOT NULL, unit VARCHAR, higher_is_better BOOLEAN NOT NULL,
     sort INTEGER NOT NULL, indicator_key SMALLINT NOT NULL, PRIMARY KEY (family, code)
 );
 -- Every concept the catalogues name or a release uses (a sidecar may give its own; then unnamed).
-CREATE TABLE concept (family VARCHAR NOT NULL, concept VARCHAR NOT NULL, name_zh VARCHAR, name_en VARCHAR,
+CREATE TABLE concept_data (family VARCHAR NOT NULL, concept VARCHAR NOT NULL, name_zh VARCHAR, name_en VARCHAR,
                       concept_key SMALLINT NOT NULL, PRIMARY KEY (family, concept));
 CREATE TABLE release_indicator (release_id VARCHAR NOT NULL, indicator VARCHAR NOT NULL, concept VARCHAR NOT NULL,
                                 source_labels VARCHAR, PRIMARY KEY (release_id, indicator));
