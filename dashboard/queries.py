@@ -148,13 +148,20 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 def fetch(sql: str, params: Sequence = (), path: Path | None = None, cache: bool = True) -> pd.DataFrame:
     """Run a query against the pinned (or current) file, cached per file version; returns a copy."""
     snap = _snapshot(path)
-    key = (snap.path, snap.version, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
+    params = tuple(tuple(p) if isinstance(p, list) else p for p in params)
+    return _cached(snap, (sql, params), lambda: _run(snap, sql, params), cache)
+
+
+def _cached(snap: Snapshot, what: tuple, compute: Callable[[], tuple[pd.DataFrame, int]], cache: bool = True
+            ) -> pd.DataFrame:
+    """compute()'s frame (and its size in bytes), cached per file version under `what`; returns a copy."""
+    key = (snap.path, snap.version, *what)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit[0].copy()
-    frame, size = _run(snap, sql, key[3])
+    frame, size = compute()
     if not cache or size > CACHE_ITEM_BYTES:
         return frame
     with _CACHE_LOCK:
@@ -166,6 +173,37 @@ def fetch(sql: str, params: Sequence = (), path: Path | None = None, cache: bool
             while len(_CACHE) > CACHE_ENTRIES or sum(n for _, n in _CACHE.values()) > CACHE_BYTES:
                 _CACHE.popitem(last=False)
     return frame.copy()
+
+
+def _arrow(snap: Snapshot, sql: str, params: Sequence = ()) -> pa.Table:
+    cursor = snap.con.cursor()
+    try:
+        return cursor.sql(sql, params=list(params)).to_arrow_table()
+    finally:
+        cursor.close()
+
+
+_DIMS: dict[tuple[Path, Version], dict[str, pa.Table]] = {}
+_DIMS_LOCK = threading.Lock()
+# Dimension columns by key (position = key), read once per file version: a query with many rows returns keys and
+# takes the names from these (DuckDB joining and sorting 15 text columns per row is what a large result costs).
+_DIM_SQL = {
+    "region": "SELECT adcode, name_zh, short_zh, name_en, province_zh, is_west, economic_region FROM region_data "
+              "ORDER BY region_key",
+    "indicator": "SELECT code, name_zh, name_en, kind, parent, sort FROM indicator_data ORDER BY indicator_key",
+    "release": "SELECT release_id FROM release_data ORDER BY release_key",
+    "source": "SELECT basis, source_url FROM observation_source ORDER BY row_key",
+}
+
+
+def _dims(snap: Snapshot) -> dict[str, pa.Table]:
+    key = (snap.path, snap.version)
+    with _DIMS_LOCK:
+        if key not in _DIMS:
+            for old in [k for k in _DIMS if k[0] == snap.path]:
+                del _DIMS[old]
+            _DIMS[key] = {name: _arrow(snap, sql) for name, sql in _DIM_SQL.items()}
+        return _DIMS[key]
 
 
 def clear_cache() -> None:
@@ -379,17 +417,34 @@ def slope(family: str, indicator: str, level: str, start: str, end: str, region:
 def subindicator_ranks(family: str, period: str, level: str, kinds: Sequence[str], region: str = "all",
                        province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """Ranks (and values) of every sub-indicator of the given kinds in one period, one row per region × indicator."""
-    return fetch(f"""
-        SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en, g.province_zh,
-               g.is_west, g.economic_region, i.code AS indicator, i.name_zh AS indicator_zh,
-               i.name_en AS indicator_en, i.kind AS indicator_kind, i.parent AS indicator_parent, i.sort, f.rank,
-               f.rank_at_most, f.value, o.basis, {_RANK_SOURCE} AS rank_source, o.source_url, f.total_rank,
-               r.release_id
-        {_FACTS}{_SOURCES}
+    params = (family, period, level, list(kinds), *_filter_params(region, province, adcodes))
+    snap = _snapshot(None)
+    return _cached(snap, ("subindicator_ranks", tuple(tuple(p) if isinstance(p, list) else p for p in params)),
+                   partial(_subindicator_ranks, snap, params))
+
+
+def _subindicator_ranks(snap: Snapshot, params: Sequence) -> tuple[pd.DataFrame, int]:
+    # Thousands of regions × dozens of indicators: the facts' keys and numbers in order from SQL, names by key.
+    facts = _arrow(snap, f"""
+        SELECT f.region_key, f.indicator_key, f.row_key, f.release_key, f.rank, f.rank_at_most, f.value,
+               {_RANK_SOURCE} AS rank_source, f.total_rank
+        {_FACTS}
         WHERE p.family = ? AND p.period = ? AND g.level = ? AND {_NATIONAL}
               AND list_contains(?::VARCHAR[], i.kind) {_FILTER}
-        ORDER BY i.sort, coalesce(f.rank, f.rank_at_most + 0.5) NULLS LAST, g.adcode""",
-                 [family, period, level, list(kinds), *_filter_params(region, province, adcodes)])
+        ORDER BY i.sort, coalesce(f.rank, f.rank_at_most + 0.5) NULLS LAST, g.adcode""", params)
+    dims = _dims(snap)
+    region, indicator = dims["region"].take(facts["region_key"]), dims["indicator"].take(facts["indicator_key"])
+    source = dims["source"].take(facts["row_key"])
+    table = pa.table({
+        "adcode": region["adcode"], "region_zh": region["name_zh"], "region_short_zh": region["short_zh"],
+        "region_en": region["name_en"], "province_zh": region["province_zh"], "is_west": region["is_west"],
+        "economic_region": region["economic_region"], "indicator": indicator["code"],
+        "indicator_zh": indicator["name_zh"], "indicator_en": indicator["name_en"], "indicator_kind": indicator["kind"],
+        "indicator_parent": indicator["parent"], "sort": indicator["sort"], "rank": facts["rank"],
+        "rank_at_most": facts["rank_at_most"], "value": facts["value"], "basis": source["basis"],
+        "rank_source": facts["rank_source"], "source_url": source["source_url"], "total_rank": facts["total_rank"],
+        "release_id": dims["release"]["release_id"].take(facts["release_key"])})
+    return _frame(table), table.nbytes
 
 
 def region_rows(family: str, adcode: str, level: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent
 # Rows per row group (DuckDB's default is 122,880): min/max per group let a page's filter skip the rest, and
-# smaller groups skip more; below ~16 k rows the groups' own overhead takes over (measured in BENCHMARKS.md).
+# smaller groups skip more (each group has its own overhead; 32 k was not tuned further, see BENCHMARKS.md).
 ROW_GROUP_SIZE = 32_768
 TMP_MARK = ".tmp-"
 REQUIRED_TABLES = ("region_data", "region", "region_alias", "family", "release_data", "release", "period",
