@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.catalogue import Family
-from etl.parse import Parsed
+from etl.parse import Cells, Parsed
 from etl.paths import REFERENCE_DIR
 from etl.problems import Problems, located, source_name
 from etl.regions import RegionResolver
@@ -40,7 +40,7 @@ def value_synonyms() -> dict[str, dict[str, str]]:
 
 
 @dataclass
-class Observations:
+class Observations(Cells):
     """One release's observations, columnar: every cell's numbers with its row's and slot's harmonized fields.
 
     rows: adcode, level, data_year, basis, basis_note, source_url, source_file, source_row, raw_name, _row,
@@ -49,23 +49,14 @@ class Observations:
     """
 
     release_id: str
-    rows: pd.DataFrame
-    slots: pd.DataFrame
-    row: np.ndarray
-    slot: np.ndarray
     value: np.ndarray
     rank: np.ndarray
     rank_at_most: np.ndarray
     ok: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.row)
-
     def frame(self, cells: np.ndarray | None = None) -> pd.DataFrame:
         """The observations (all, or those at the given positions) as one long table."""
-        cells = np.arange(len(self)) if cells is None else np.asarray(cells)
-        rows = self.rows.iloc[self.row[cells]].reset_index(drop=True)
-        slots = self.slots.iloc[self.slot[cells]].reset_index(drop=True)
+        cells, rows, slots = self._at(cells)
         numbers = pd.DataFrame({
             "value": self.value[cells], "rank": pd.array(self.rank[cells]).astype("Int64"),
             "rank_at_most": pd.array(self.rank_at_most[cells]).astype("Int64"), "_ok": self.ok[cells]})
@@ -296,8 +287,8 @@ def harmonize(parsed: Parsed, sc: Sidecar, family: Family, resolver: RegionResol
     row_ok = rows[["adcode", "level", "data_year", "basis"]].notna().all(axis=1).to_numpy() & ~bad_sources
     slot_ok = slots["indicator"].notna().to_numpy()
     obs = Observations(
-        sc.release_id, rows, pd.concat([slots, parsed.slots[["value_col", "rank_col", "band_col"]]], axis=1),
-        parsed.row, parsed.slot, np.where(bad_values, np.nan, values), np.where(bad_ranks, np.nan, ranks),
+        rows, pd.concat([slots, parsed.slots[["value_col", "rank_col", "band_col"]]], axis=1), parsed.row,
+        parsed.slot, sc.release_id, np.where(bad_values, np.nan, values), np.where(bad_ranks, np.nan, ranks),
         np.where(bad_bands, np.nan, bands),
         row_ok[parsed.row] & slot_ok[parsed.slot] & ~bad_values & ~bad_ranks & ~bad_bands)
     if not problems.errors:

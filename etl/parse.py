@@ -40,24 +40,34 @@ TEXT = pa.large_string()  # pandas keeps its text columns as Arrow large strings
 
 
 @dataclass
-class Parsed:
-    """The raw cells of one file (see the module docstring); texts are Arrow arrays, '' or null when empty."""
+class Cells:
+    """Cells as rows × slots: each cell is a row of the table (a region) and a slot (an indicator's columns)."""
 
     rows: pd.DataFrame
     slots: pd.DataFrame
     row: np.ndarray  # per cell: position in rows
     slot: np.ndarray  # per cell: position in slots
-    texts: dict[str, pa.ChunkedArray]  # value_raw, rank_raw, band_raw per cell
-    headers: dict[str, str]  # role → the header as written in the file
 
     def __len__(self) -> int:
         return len(self.row)
 
+    def _at(self, cells: np.ndarray | None) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+        """The positions (all cells when None) and their rows' and slots' fields, one line per cell."""
+        cells = np.arange(len(self)) if cells is None else np.asarray(cells)
+        return (cells, self.rows.iloc[self.row[cells]].reset_index(drop=True),
+                self.slots.iloc[self.slot[cells]].reset_index(drop=True))
+
+
+@dataclass
+class Parsed(Cells):
+    """The raw cells of one file (see the module docstring); texts are Arrow arrays, '' or null when empty."""
+
+    texts: dict[str, pa.ChunkedArray]  # value_raw, rank_raw, band_raw per cell
+    headers: dict[str, str]  # role → the header as written in the file
+
     def frame(self, cells: np.ndarray | None = None) -> pd.DataFrame:
         """The cells (all, or those at the given positions) as one long table of PARSED_COLUMNS."""
-        cells = np.arange(len(self)) if cells is None else np.asarray(cells)
-        rows = self.rows.iloc[self.row[cells]].reset_index(drop=True)
-        slots = self.slots.iloc[self.slot[cells]].reset_index(drop=True)
+        cells, rows, slots = self._at(cells)
         texts = {name: text.take(pa.array(cells)).to_pandas().fillna("") for name, text in self.texts.items()}
         return pd.concat([rows, slots, pd.DataFrame(texts)], axis=1)[PARSED_COLUMNS]
 
