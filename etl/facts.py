@@ -263,12 +263,11 @@ class Facts:
     history_periods: pd.DataFrame
 
 
-def storage_order(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The releases' rows (each in ranking order, releases in time order) interleaved into storage order:
-    by block of REGION_BLOCK regions, then release, then ranking order (a stable radix sort on the block)."""
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    order = np.argsort((columns["region_key"] // REGION_BLOCK).astype(np.uint16), kind="stable")
-    return {name: values[order] for name, values in columns.items()}
+def storage_order(table: pa.Table) -> pa.Table:
+    """The releases' rows (each in ranking order, releases in time order) in storage order: by block of
+    REGION_BLOCK regions, then release, then ranking order (a stable radix sort on the block), as one chunk."""
+    blocks = (table.column("region_key").to_numpy() // REGION_BLOCK).astype(np.uint16)
+    return table.take(np.argsort(blocks, kind="stable")).combine_chunks()
 
 
 def build_facts(releases: list[tuple[Sidecar, Observations]], dims: Dimensions) -> Facts:
@@ -281,12 +280,12 @@ def build_facts(releases: list[tuple[Sidecar, Observations]], dims: Dimensions) 
         part = release_facts(sc, obs, dims, int(offset))
         if sc.family not in steps:
             steps[sc.family] = Steps(sc.family, dims)
-        parts.append({**part.columns, **steps[sc.family].add(part.columns)})
+        parts.append(arrow_facts({**part.columns, **steps[sc.family].add(part.columns)}))
         sources.append(part.sources)
     histories = [family.histories() for family in steps.values()]
     # One chunk: DuckDB then writes the rows straight into compressed row groups, in parallel and in order
     # (from many chunks it keeps them in memory and compresses them at the checkpoint, on one thread).
-    table = arrow_facts(storage_order(parts)) if parts else pa.schema(FACT_TYPES).empty_table()
+    table = storage_order(pa.concat_tables(parts)) if parts else pa.schema(FACT_TYPES).empty_table()
     return Facts(table,
                  pd.concat(sources, ignore_index=True) if sources else pd.DataFrame(columns=SOURCE_COLUMNS),
                  pa.concat_tables([t for t, _ in histories] or [HISTORY_SCHEMA.empty_table()]),
