@@ -36,7 +36,7 @@ def exportable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 WIDTHS = {"rank": 56, "delta": 84, "region": 96, "province": 84, "value": 100, "history": 110, "trend": 80,
           "basis": 56, "source": 56, "source_note": 160,
-          "indicator": 150}
+          "indicator": 210}
 
 
 def config(frame: pd.DataFrame, lang: str) -> dict:
@@ -79,9 +79,15 @@ def short_table(frame: pd.DataFrame, lang: str) -> None:
     st.markdown("\n".join([head, rule, *rows]))
 
 
-def table(frame: pd.DataFrame, lang: str, **options) -> None:
-    """st.dataframe with localized headers; an empty frame is a line of text, never a grid reading 'empty'."""
+ROW_PX, HEADER_PX = 35, 38  # st.dataframe's row and header heights
+
+
+def table(frame: pd.DataFrame, lang: str, fit: bool = False, **options) -> None:
+    """st.dataframe with localized headers; an empty frame is a line of text, never a grid reading 'empty'.
+    fit: as tall as its rows (a profile's indicator × period grid reads whole, not in a scroll box)."""
     if frame.empty:
         st.caption(t("none_shown", lang))
         return
+    if fit:
+        options["height"] = HEADER_PX + ROW_PX * len(frame) + 2
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config(frame, lang), **options)

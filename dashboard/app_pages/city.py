@@ -58,7 +58,7 @@ if not lines.empty:
 
 st.subheader(t("city_table", lang))
 grid = views.city_grid(rows, v.labels, lang, measure)
-columns.table(grid, lang, key="city_grid_table")
+columns.table(grid, lang, fit=True, key="city_grid_table")
 st.caption(t("city_grid_note", lang))
 others = views.other_figures(rows)
 if len(others):
