@@ -1,6 +1,7 @@
-"""The growth plot of `python -m benchmarks.run --scaling`: ETL throughput and every query's p95 against the
-number of (SYNTHETIC) observations, from the run's figures. Plotly + kaleido (already dependencies of the app):
-PNG in the run's folder and `benchmarks/scaling.png` (the copy BENCHMARKS.md shows)."""
+"""The growth plot of `python -m benchmarks.run --scaling`: ETL throughput and every query's median (with a bar up
+to its p95) against the number of (SYNTHETIC) observations, from the run's figures. Plotly + kaleido (already
+dependencies of the app): PNG in the run's folder and `benchmarks/scaling.png` (the copy BENCHMARKS.md shows).
+`python -m benchmarks.scaling benchmarks/results/<run>/results.json` draws it again from a run's JSON."""
 
 from __future__ import annotations
 
@@ -15,21 +16,22 @@ QUERY_TARGET_MS = 30.0
 ETL_TARGET = 1_000_000
 
 
-def growth(results: dict[str, Any]) -> dict[str, list[tuple[int, float]]]:
-    """Series name → [(observations, value)] sorted by size: ETL obs/s (ours, pandas) and query p95 (ms)."""
+def growth(results: dict[str, Any]) -> dict[str, list[tuple[int, float, float]]]:
+    """Series name → [(observations, median, p95)] sorted by size: ETL obs/s (ours, pandas), queries (ms)."""
     sizes = {size: data["observations"] for size, data in results["datasets"].items()}
-    series: dict[str, list[tuple[int, float]]] = {}
+    series: dict[str, list[tuple[int, float, float]]] = {}
     for fig in results["figures"]:
         n = sizes.get(fig.get("size"))
         if n is None or fig.get("median") is None:
             continue
         if fig["group"] == "etl":
-            series.setdefault("ETL (this project)", []).append((n, fig["median"]))
+            series.setdefault("ETL (this project)", []).append((n, fig["median"], fig["median"]))
             if fig.get("baseline"):
-                series.setdefault("ETL (plain pandas)", []).append((n, fig["baseline"]["median"]))
+                base = fig["baseline"]["median"]
+                series.setdefault("ETL (plain pandas)", []).append((n, base, base))
         elif fig["group"] == "query":
             name = fig["key"].split("@")[0].removeprefix("query_")
-            series.setdefault(name, []).append((n, fig["p95"]))
+            series.setdefault(name, []).append((n, fig["median"], fig["p95"]))
     return {k: sorted(v) for k, v in series.items()}
 
 
@@ -42,11 +44,13 @@ def scaling_plot(results: dict[str, Any], out_dir: Path) -> Path | None:
         log("  growth plot: fewer than two sizes measured, no plot")
         return None
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
-        "ETL parse → publish: observations per second (median)", "Dashboard queries: p95 (ms)"))
+        "ETL parse → publish: observations per second (median)", "Dashboard queries: median, bar up to p95 (ms)"))
     for name, points in series.items():
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         etl = name.startswith("ETL")
-        fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers",
+        bars = None if etl else {"type": "data", "symmetric": False, "array": [p[2] - p[1] for p in points],
+                                 "arrayminus": [0] * len(points), "thickness": 1, "width": 3}
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers", error_y=bars,
                                  line={"dash": "dot"} if "pandas" in name else None, legendgroup="etl" if etl
                                  else "query"), row=1, col=1 if etl else 2)
     all_x = sorted({p[0] for points in series.values() for p in points})
@@ -66,3 +70,11 @@ def scaling_plot(results: dict[str, Any], out_dir: Path) -> Path | None:
     shutil.copyfile(path, PLOT_PATH)
     log(f"  growth plot → {path} (and {PLOT_PATH.relative_to(PROJECT_ROOT)})")
     return path
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    source = Path(sys.argv[1])
+    scaling_plot(json.loads(source.read_text(encoding="utf-8")), source.parent)
