@@ -16,9 +16,10 @@ from etl.paths import GEO_DIR
 CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 # (Okabe–Ito's pale yellow is left out: it does not read as line or text on white; Tol's muted colours follow.)
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733",
-             "#999933"]
+# The highlight (amber) is kept out of the line palette: it means "your chosen region" wherever it appears.
+OKABE_ITO = ["#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733", "#999933"]
 BASE, WEST, MUTED, HIGHLIGHT = "#0072B2", "#D55E00", "#C8CCD2", "#E69F00"
+ROSE, FELL, SAME = "#009E73", "#882255", "#7f7f7f"  # slope chart; not vermillion, which means "western"
 
 pio.templates["cnindex"] = go.layout.Template(
     layout=go.Layout(
@@ -55,6 +56,24 @@ def _colours(frame: pd.DataFrame, chosen: Sequence[str] = ()) -> list[str]:
     return [WEST if w else BASE for w in frame["is_west"]]
 
 
+def colour_key(entries: Sequence[tuple[str, str]]) -> str:
+    """A one-line key of the colours drawn ("● western region ● other regions"), for a subtitle: the charts
+    without a legend still say what each colour means, in the app and in every export."""
+    return "  ".join(f'<span style="color:{c}">●</span> {label}' for c, label in entries)
+
+
+def _ranking_key(data: pd.DataFrame, chosen: Sequence[str], lang: str) -> str:
+    """The key of `_colours`: chosen against the rest once regions are chosen, else western against the others."""
+    drawn = set(data["colour"])
+    classes = ((HIGHLIGHT, "key_chosen"), (MUTED, "key_others")) if HIGHLIGHT in drawn \
+        else ((WEST, "key_west"), (BASE, "key_other"))
+    return colour_key([(c, t(key, lang)) for c, key in classes if c in drawn])
+
+
+def _with_key(subtitle: str, key: str) -> str:
+    return f"{subtitle}<br>{key}" if subtitle and key else subtitle or key
+
+
 def _emphasis(names: Sequence[str], adcodes: Sequence[str], chosen: Sequence[str]) -> list[str]:
     """Category labels with the chosen regions in bold (the axis reads them out)."""
     return [f"<b>{n}</b>" if a in chosen else n for n, a in zip(names, adcodes, strict=True)]
@@ -69,12 +88,14 @@ def ranking_chart(frame: pd.DataFrame, lang: str, title: str, subtitle: str = ""
 
 
 def _ranked_layout(fig: go.Figure, data: pd.DataFrame, chosen: Sequence[str], title: str, subtitle: str,
-                   alt: str) -> None:
-    """Regions top to bottom in reading order (bands after the exact ranks above them), chosen ones in bold, no
-    legend."""
+                   alt: str, lang: str) -> None:
+    """Regions top to bottom in reading order (bands after the exact ranks above them), chosen ones in bold, the
+    colours' key under the title instead of a legend."""
     names = list(data["name"])
-    fig.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), height=max(280, 34 * len(names) + 130),
-                      showlegend=False, margin=dict(t=80, r=20), meta={"alt": alt},
+    key = _ranking_key(data, chosen, lang)
+    fig.update_layout(title=dict(text=title, subtitle=dict(text=_with_key(subtitle, key))),
+                      height=max(280, 34 * len(names) + 130 + (18 if key and subtitle else 0)),
+                      showlegend=False, margin=dict(t=98 if key and subtitle else 80, r=20), meta={"alt": alt},
                       yaxis=dict(type="category", categoryorder="array", categoryarray=names, autorange="reversed",
                                  title=None, tickvals=names, ticktext=_emphasis(names, data["adcode"], chosen)))
 
@@ -82,15 +103,16 @@ def _ranked_layout(fig: go.Figure, data: pd.DataFrame, chosen: Sequence[str], ti
 def value_bars(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
                chosen: Sequence[str] = ()) -> go.Figure:
     """Published values as horizontal bars in rank order (bar length = value, from zero)."""
-    data = pres.sort_ranked(frame[pres.is_placed(frame)]).assign(name=lambda d: region_names(d, lang))
+    data = pres.sort_ranked(frame[pres.is_placed(frame)]).assign(name=lambda d: region_names(d, lang),
+                                                                   colour=lambda d: _colours(d, chosen))
     labels = [f"{pres.rank_text(r, b, lang, 'hash')} · {v:,.2f}"
               for r, b, v in zip(data["rank"], data["rank_at_most"], data["value"], strict=True)]
     fig = figure(go.Bar(
-        x=data["value"], y=data["name"], orientation="h", marker_color=_colours(data, chosen), text=labels,
+        x=data["value"], y=data["name"], orientation="h", marker_color=list(data["colour"]), text=labels,
         textposition="inside", insidetextanchor="end", textfont=dict(color="white"), cliponaxis=False,
         customdata=data["adcode"], hovertemplate="%{y}: %{x:,.2f}<extra></extra>", meta={"role": "values"}))
     _ranked_layout(fig, data, chosen, title, subtitle, t("alt_value_bars", lang, n=len(data),
-                                                        title=f"{title} {subtitle}".strip()))
+                                                        title=f"{title} {subtitle}".strip()), lang)
     fig.update_layout(xaxis=dict(title=t("value_axis", lang), rangemode="tozero"))
     return fig
 
@@ -131,7 +153,7 @@ def rank_dots(frame: pd.DataFrame, lang: str, title: str, subtitle: str = "",
     worst = pres.worst(data["rank"], data["rank_at_most"])
     alt = t("alt_rank_dots", lang, n=len(data), title=f"{title} {subtitle}".strip())
     _ranked_layout(fig, data, chosen, title, subtitle,
-                   f"{alt} {t('alt_bands', lang)}" if data["rank"].isna().any() else alt)
+                   f"{alt} {t('alt_bands', lang)}" if data["rank"].isna().any() else alt, lang)
     fig.update_layout(xaxis=rank_axis(worst, lang, [0.5, worst * 1.12 + 1]), margin=dict(r=40))
     return fig
 
@@ -228,16 +250,26 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
     others = [a for a in grid.index if a not in set(ordered_focus)]
     hover = "%{hovertext}<br>%{x}: " + (t("rank", lang) + " %{y}" if not value_mode else "%{y:,.2f}") + \
         "<extra></extra>"
+    shown = data[data["adcode"].isin(ordered_focus)][measure]
+    worst = float(shown.max()) if len(shown) else float(data[measure].max() if len(data) else 1)
+    floor = None if value_mode else worst + 0.6  # the rank axis shows the coloured lines' range
     fig = figure()
     if others:
-        xs, ys, who = [], [], []
+        xs, ys, who, true, below = [], [], [], [], []
         for adcode in others:
+            values = _points(grid.loc[adcode])
             xs += [*categories, None]
-            ys += [*_points(grid.loc[adcode]), None]
+            ys += [v if v is None or floor is None else min(v, floor) for v in values] + [None]
+            true += [*values, None]
+            below += [floor is not None and v is not None and v > floor for v in values] + [False]
             who += [names[adcode]] * len(categories) + [None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", hovertext=who, hovertemplate=hover,
-                                 line=dict(color=MUTED, width=1.2), marker=dict(size=5), opacity=0.7,
-                                 showlegend=False, connectgaps=False, name="", meta={"role": "context"}))
+        # a grey line leaving the range ends at its edge in ▼ (its rank in the hover), never off the plot
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", hovertext=who, customdata=true,
+                                 hovertemplate=hover.replace("%{y}", "%{customdata}"),
+                                 line=dict(color=MUTED, width=1.2), opacity=0.7, showlegend=False,
+                                 marker=dict(size=[8 if b else 5 for b in below],
+                                             symbol=["triangle-down" if b else "circle" for b in below]),
+                                 connectgaps=False, name="", meta={"role": "context"}))
     fmt = (lambda v: f"#{int(v)}") if not value_mode else (lambda v: f"{v:,.1f}")
     for adcode, color in zip(ordered_focus, OKABE_ITO * 4, strict=False):
         values = _points(grid.loc[adcode])
@@ -248,12 +280,10 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
             line=dict(color=color, width=3), marker=dict(size=8), showlegend=False, cliponaxis=False,
             hovertext=[names[adcode]] * len(categories), hovertemplate=hover, meta={"role": "focus"}))
     _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
-    shown = data[data["adcode"].isin(ordered_focus)][measure]
     if value_mode:
         yaxis = dict(title=t("value_axis", lang))
         height = 480
     else:
-        worst = float(shown.max()) if len(shown) else float(data[measure].max())
         # The line ends carry the ranks, so tick labels would only collide with them.
         yaxis = dict(range=[worst + 0.8, 0.2], title=t("rank_axis", lang), dtick=1 if worst <= 25 else None,
                      showticklabels=False)
@@ -264,7 +294,8 @@ def bump_chart(history: pd.DataFrame, periods: pd.DataFrame, focus: list[str], l
         xaxis=dict(type="category", categoryorder="array", categoryarray=categories, title=None,
                    tickangle=-45 if compact or len(categories) > 8 else 0),
         margin=dict(l=side, r=side, t=70, b=60),
-        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=len(categories))},
+        meta={"alt": t("alt_bump", lang, title=title, n=len(ordered_focus), periods=len(categories))
+              + (t("alt_offscale", lang) if others and floor is not None and (data[measure] > floor).any() else "")},
     )
     return fig
 
@@ -275,11 +306,11 @@ def _fmt(point: pd.Series, measure: str) -> str:
 
 def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str, title: str,
                 compact: bool = False, chosen: Sequence[str] = (), subtitle: str = "") -> go.Figure:
-    """Rank in two periods joined by a line per region; climbers green, fallers vermillion (once regions are
-    chosen: theirs, the others grey). One trace per colour, the lines apart by None."""
+    """Rank in two periods joined by a line per region; climbers green, fallers wine, unchanged grey, with their
+    key (once regions are chosen: theirs, the others light grey). One trace per colour, the lines apart by None."""
     data = frame.dropna(subset=["start_rank", "end_rank"]).assign(name=lambda d: region_names(d, lang))
     focus = set(chosen) & set(data["adcode"])
-    data = data.assign(colour=[("#009E73" if c > 0 else "#D55E00" if c < 0 else "#7f7f7f")
+    data = data.assign(colour=[(ROSE if c > 0 else FELL if c < 0 else SAME)
                                if not focus or a in focus else MUTED
                                for a, c in zip(data["adcode"], data["rank_change"], strict=True)])
     fig = figure()
@@ -299,8 +330,10 @@ def slope_chart(frame: pd.DataFrame, start_label: str, end_label: str, lang: str
     worst = float(max(data["start_rank"].max(), data["end_rank"].max())) if len(data) else 1.0
     side = 80 if compact else 150
     fig.update_layout(
-        title=dict(text=title, subtitle=dict(text=subtitle)), height=max(380, 22 * len(data) + 150),
-        margin=dict(l=side, r=side, t=80, b=30),
+        title=dict(text=title, subtitle=dict(text=_with_key(subtitle, colour_key(
+            [(c, t(key, lang)) for c, key in ((ROSE, "key_rose"), (FELL, "key_fell"), (SAME, "key_same"))
+             if c in set(data["colour"])])))),
+        height=max(380, 22 * len(data) + 168), margin=dict(l=side, r=side, t=98, b=30),
         xaxis=dict(type="category", categoryorder="array", categoryarray=[start_label, end_label], title=None),
         yaxis=dict(range=[worst + 0.8, 0.2], showticklabels=False, title=None),
         meta={"alt": t("alt_slope", lang, title=title, n=len(data))})
@@ -332,20 +365,23 @@ def rank_heatmap(frame: pd.DataFrame, lang: str, title: str, size: int, compact:
             text=bands.map(lambda v: "" if pd.isna(v) else pres.band_text(v, lang)).values,
             texttemplate="%{text}", textfont=dict(color="#1f2328"), meta={"role": "bands"},
             hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
-    fig.add_trace(go.Heatmap(
-        z=scale.z(grid.values), x=columns, y=rows, text=grid.map(lambda v: "" if pd.isna(v) else str(int(v))).values,
-        texttemplate="%{text}", colorscale="Cividis", zmin=0, zmax=scale.zmax, hoverongaps=False, xgap=2, ygap=2,
-        colorbar=dict(title=dict(text=t("rank_axis_short", lang), side="top"), tickvals=scale.tickvals,
-                      ticktext=scale.ticktext, thickness=12, len=min(1.0, 260 / max(26 * len(rows), 1)),
-                      lenmode="fraction", y=1, yanchor="top"),
-        hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
+    exact = bool(grid.notna().any().any())
+    if exact:  # no rank scale (and no colour bar) for a grid of bands alone
+        fig.add_trace(go.Heatmap(
+            z=scale.z(grid.values), x=columns, y=rows,
+            text=grid.map(lambda v: "" if pd.isna(v) else str(int(v))).values,
+            texttemplate="%{text}", colorscale="Cividis", zmin=0, zmax=scale.zmax, hoverongaps=False, xgap=2, ygap=2,
+            colorbar=dict(title=dict(text=t("rank_axis_short", lang), side="top"), tickvals=scale.tickvals,
+                          ticktext=scale.ticktext, thickness=12, len=min(1.0, 260 / max(26 * len(rows), 1)),
+                          lenmode="fraction", y=1, yanchor="top"),
+            hovertemplate="%{y} · %{x}: " + t("rank", lang) + " %{text}<extra></extra>", meta={"role": "ranks"}))
     fig.update_layout(title=title, height=max(360, 26 * len(rows) + 200),
                       yaxis=dict(autorange="reversed", title=None, tickvals=rows,
                                  ticktext=_emphasis(rows, [codes[r] for r in rows], chosen)),
                       xaxis=dict(side="bottom", tickangle=-35 if len(columns) > 4 or compact else 0, title=None),
                       plot_bgcolor="#f3f4f6", margin=dict(t=60, b=10, r=90),  # the colour bar clear of the mode bar
-                      meta={"alt": t("alt_heatmap", lang, title=title, rows=len(rows), cols=len(columns),
-                                     size=scale.size)})
+                      meta={"alt": t("alt_heatmap" if exact else "alt_heatmap_bands", lang, title=title,
+                                     rows=len(rows), cols=len(columns), size=scale.size)})
     return fig
 
 
@@ -466,6 +502,40 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
     return fig
 
 
+SCATTER_PX = (600.0, 340.0)  # the scatter's plot area at 1280 px (its width shrinks on a phone: fewer names fit)
+LABEL_SPOTS = (("top center", 0.0, 1.0), ("bottom center", 0.0, -1.0), ("middle right", 1.0, 0.0),
+               ("middle left", -1.0, 0.0))
+
+
+def _text_px(text: str) -> float:
+    return sum(13.0 if ord(c) > 0x2E80 else 7.0 for c in text)
+
+
+def label_spots(xs: Sequence[float], ys: Sequence[float], names: Sequence[str],
+                area: tuple[float, float]) -> list[str | None]:
+    """Where each point's name goes (pixel positions, y up, in priority order): the first of four places around
+    it that overlaps no name placed before, no point and stays in the plot area; None = no room (the name is
+    left to the hover, never drawn over another)."""
+    half_h, gap, dot = 8.0, 9.0, 6.0
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[str | None] = []
+    for x, y, name in zip(xs, ys, names, strict=True):
+        half_w, found = _text_px(name) / 2, None
+        for spot, dx, dy in LABEL_SPOTS:
+            cx, cy = x + dx * (gap + half_w), y + dy * (gap + half_h)
+            box = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+            inside = box[0] >= -20 and box[2] <= area[0] + 20 and box[1] >= -20 and box[3] <= area[1] + 12
+            clear = not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)
+            off_dots = not any(box[0] - dot < px < box[2] + dot and box[1] - dot < py < box[3] + dot
+                               for px, py in zip(xs, ys, strict=True) if (px, py) != (x, y))
+            if inside and clear and off_dots:
+                found = spot
+                placed.append(box)
+                break
+        out.append(found)
+    return out
+
+
 def rank_scatter(pairs: pd.DataFrame, name_a: str, name_b: str, lang: str, title: str,
                  chosen: Sequence[str] = ()) -> go.Figure:
     """Rank in ranking A (x) against rank in B (y) for the regions both rank, rank 1 at the top left; the
@@ -478,21 +548,29 @@ def rank_scatter(pairs: pd.DataFrame, name_a: str, name_b: str, lang: str, title
     groups = (("west", data[data["is_west"] & ~data["adcode"].isin(chosen)], WEST),
               ("other", data[~data["is_west"] & ~data["adcode"].isin(chosen)], BASE),
               ("chosen", data[data["adcode"].isin(chosen)], HIGHLIGHT))
+    span_a = [0.5, pres.worst(data["rank_a"]) * 1.06 + 1]
+    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.1]  # room above rank 1 for its name
+    labelled = data["adcode"].isin(chosen) | (len(data) <= 20)
+    order = data[labelled].assign(other=lambda d: ~d["adcode"].isin(chosen)) \
+        .sort_values(["other", "rank_a", "rank_b"])  # the chosen regions' names first, then by rank
+    spots = dict(zip(order.index, label_spots(
+        [(x - span_a[0]) / (span_a[1] - span_a[0]) * SCATTER_PX[0] for x in order["rank_a"]],
+        [(y - span_b[0]) / (span_b[1] - span_b[0]) * SCATTER_PX[1] for y in order["rank_b"]],
+        list(order["name"]), SCATTER_PX), strict=True))
     for role, group, colour in groups:
         if group.empty:
             continue
-        labelled = role == "chosen" or len(data) <= 20
+        where = [spots.get(i) for i in group.index]
         fig.add_trace(go.Scatter(
-            x=group["rank_a"], y=group["rank_b"], mode="markers+text" if labelled else "markers",
-            text=group["name"] if labelled else None, textposition="top center", cliponaxis=False,
+            x=group["rank_a"], y=group["rank_b"], mode="markers+text" if any(where) else "markers",
+            text=[n if w else "" for n, w in zip(group["name"], where, strict=True)],
+            textposition=[w or "top center" for w in where], cliponaxis=False,
             marker=dict(color=colour, size=13 if role == "chosen" else 9, line=dict(color="white", width=1)),
             customdata=group["adcode"], name=t(f"scatter_{role}", lang), meta={"role": role},
             hovertemplate=f"%{{hovertext}}<br>{name_a}: %{{x}}<br>{name_b}: %{{y}}<extra></extra>",
             hovertext=group["name"]))
-    span_a = [pres.worst(data["rank_a"]) * 1.06 + 1, 0.5]
-    span_b = [pres.worst(data["rank_b"]) * 1.06 + 1, 0.1]  # room above rank 1 for its name
     fig.update_layout(title=title, height=520, margin=dict(t=100, r=30),
-                      xaxis=rank_axis(pres.worst(data["rank_a"]), lang, span_a[::-1]) | dict(title=name_a),
+                      xaxis=rank_axis(pres.worst(data["rank_a"]), lang, span_a) | dict(title=name_a),
                       yaxis=rank_axis(pres.worst(data["rank_b"]), lang, span_b) | dict(title=name_b),
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
                       meta={"alt": t("alt_scatter", lang, n=len(data), a=name_a, b=name_b)})

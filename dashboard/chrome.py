@@ -35,8 +35,7 @@ def header(view: View, title: str, caption: str | None = None) -> None:
         if caption:
             st.caption(caption, width="stretch")
         _RUN.share = st.empty()
-    for name, wanted in urlstate.notes():
-        st.caption(t("url_fallback", view.lang, name=name, value=wanted))
+    _RUN.notes = st.container()  # filled at the end of the run: the page's own controls add notes too
     for note in view.caveats:
         st.info(note, icon=":material/info:")
 
@@ -140,7 +139,7 @@ _RUN = threading.local()  # Streamlit runs each session's script in a thread of 
 
 
 def begin_run() -> None:
-    _RUN.link, _RUN.share = ViewLink(), None
+    _RUN.link, _RUN.share, _RUN.notes = ViewLink(), None, None
 
 
 def view_link() -> ViewLink:
@@ -150,10 +149,15 @@ def view_link() -> ViewLink:
 
 
 def finish_run() -> None:
-    """Complete the view's link and fill the page's Share control with it."""
+    """Complete the view's link, fill the page's Share control with it and say which of the link's values fell
+    back (the sidebar's and the page's own controls)."""
     link = view_link()
     link.query = urlencode(urlstate.params())
     slot, lang = getattr(_RUN, "share", None), st.session_state.get("lang", "zh")
+    notes = getattr(_RUN, "notes", None)
+    if notes is not None:
+        for name, wanted in urlstate.notes():
+            notes.caption(t("url_fallback", lang, name=name, value=wanted))
     if slot is not None:
         with slot.popover(t("share", lang), icon=":material/share:"):
             st.caption(t("share_link", lang))

@@ -56,7 +56,7 @@ def _table_file(fmt: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], attr
     rows = frame() if callable(frame) else frame
     if fmt == "csv":
         return exports.csv_zip_bytes(rows, attribution, name)
-    return exports.xlsx_bytes(rows, attribution.fields())
+    return exports.xlsx_bytes(rows, attribution.fields(), t("xlsx_data", attribution.lang), attribution.lang)
 
 
 def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], attribution: exports.Attribution, base: str,

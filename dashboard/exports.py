@@ -131,8 +131,9 @@ def _write_rows(sheet: Any, header: list[object], rows: list[list[object]]) -> N
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's 1,048,576 rows, one of them the header
 
 
-def xlsx_bytes(frame: pd.DataFrame, about: Mapping[str, str], sheet: str = "data") -> bytes:
-    """Sheet 1 the neutralized data; sheet 2 "about": what the data are (source, citation, filters, time made)."""
+def xlsx_bytes(frame: pd.DataFrame, about: Mapping[str, str], sheet: str = "data", lang: str = "en") -> bytes:
+    """Sheet 1 the neutralized data; sheet 2 "about" (说明): what the data are (source, citation, filters, time
+    made), its headers in the reader's language."""
     if len(frame) > XLSX_MAX_ROWS:
         raise ValueError(f"{len(frame):,} rows do not fit in one XLSX sheet (at most {XLSX_MAX_ROWS:,}); use CSV")
     from openpyxl import Workbook
@@ -145,12 +146,13 @@ def xlsx_bytes(frame: pd.DataFrame, about: Mapping[str, str], sheet: str = "data
     if len(data.columns):
         ws.auto_filter.ref = ws.dimensions
 
-    fields = dict(about)
-    if not any(re.sub(r"[\s_]+", "_", str(k).strip().lower()) == GENERATED_AT for k in fields):
-        fields[GENERATED_AT] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    fields, stamp = dict(about), t("about_generated", lang)
+    if not any(re.sub(r"[\s_]+", "_", str(k).strip().lower()) in (GENERATED_AT, stamp) for k in fields):
+        fields[stamp] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     info = neutralize(pd.DataFrame({"field": list(fields), "value": [str(v) for v in fields.values()]},
                                    dtype=object))
-    _write_rows(book.create_sheet("about"), ["field", "value"], info.values.tolist())
+    _write_rows(book.create_sheet(t("xlsx_about", lang)), [t("xlsx_field", lang), t("xlsx_value", lang)],
+                info.values.tolist())
 
     buffer = io.BytesIO()
     book.save(buffer)
@@ -220,20 +222,23 @@ class Attribution:
 
     def fields(self) -> dict[str, str]:
         """The XLSX 'about' sheet: one field per row."""
-        out = {"title": self.title, "sources": self.source_line()}
+        def key(field: str, **values: object) -> str:
+            return t(f"about_{field}", self.lang, **values)
+
+        out = {key("title"): self.title, key("sources"): self.source_line()}
         if self.ranks:
-            out["ranks"] = t(f"ranks_{self.ranks}", self.lang)
-        out.update({f"filter: {k}": v for k, v in self.filters})
+            out[key("ranks")] = t(f"ranks_{self.ranks}", self.lang)
+        out.update({key("filter", name=k): v for k, v in self.filters})
         for i, note in enumerate(self.notes, start=1):
-            out[f"note {i}"] = note
+            out[key("note", i=i)] = note
         for release in self.releases:
             rid = release["release_id"]
-            out[f"{rid}: citation"] = str(release["citation"])
-            out[f"{rid}: terms"] = str(release["terms"])
-            out[f"{rid}: source_urls"] = ", ".join(_plain_value(release["source_urls"]) or [])
+            out[key("citation", release=rid)] = str(release["citation"])
+            out[key("terms", release=rid)] = str(release["terms"])
+            out[key("source_urls", release=rid)] = ", ".join(_plain_value(release["source_urls"]) or [])
         if str(self.url):
-            out["url"] = str(self.url)
-        out[GENERATED_AT] = self.generated
+            out[key("url")] = str(self.url)
+        out[key("generated")] = self.generated
         return out
 
     def metadata(self, frame: pd.DataFrame) -> dict[str, Any]:
@@ -274,7 +279,8 @@ def with_footer(fig: go.Figure | dict, lines: Sequence[str]) -> dict:
     anchor = {"type": "scattergeo", "lon": [None], "lat": [None]} if geo else \
         {"type": "scatter", "x": [None], "y": [None]}
     data.append({
-        **anchor, "mode": "markers", "marker": {"opacity": 0, "size": 1}, "name": "<br>".join(lines),
+        **anchor, "mode": "markers", "marker": {"color": "rgba(0,0,0,0)", "size": 1, "line": {"width": 0}},
+        "name": "<br>".join(lines),
         "legend": "legend2", "showlegend": True, "hoverinfo": "skip"})
     layout["legend2"] = {
         "xref": "container", "yref": "container", "x": 0, "y": 0, "xanchor": "left", "yanchor": "bottom",

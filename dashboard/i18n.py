@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,10 +25,28 @@ def _table() -> dict[str, dict[str, str]]:
     return table
 
 
+# English nouns counted in the texts: "1 regions" reads as a bug ("{n} regions" with n = 1)
+SINGULAR = {"regions": "region", "cities": "city", "periods": "period", "indicators": "indicator",
+            "sub-indicators": "sub-indicator", "editions": "edition", "rows": "row", "years": "year",
+            "indices": "index"}
+_ONE = re.compile(r"(?<![\d.,])\b1 (" + "|".join(map(re.escape, SINGULAR)) + r")\b")
+
+
 def t(key: str, lang: str, **values: object) -> str:
-    """The text for `key` in `lang`, with {placeholders} filled; unknown keys fail loudly in tests."""
-    text = _table()[key][lang if lang in LANGS else "zh"]
-    return text.format(**values) if values else text
+    """The text for `key` in `lang`, with {placeholders} filled (English nouns singular after 1); unknown keys
+    fail loudly in tests."""
+    lang = lang if lang in LANGS else "zh"
+    text = _table()[key][lang]
+    if not values:
+        return text
+    text = text.format(**values)
+    return _ONE.sub(lambda m: "1 " + SINGULAR[m.group(1)], text) if lang == "en" else text
+
+
+def t_family(key: str, family: str, lang: str, **values: object) -> str:
+    """A text an index family may word its own way ("kind_pku_dfiic_sub_industry": PKU-DFIIC's business types
+    are no sub-industries), else the common one."""
+    return t(f"{key}_{family}" if f"{key}_{family}" in _table() else key, lang, **values)
 
 
 def keys() -> set[str]:

@@ -54,19 +54,28 @@ BORDER = {"city": ("rgba(255,255,255,0.85)", 0.3), "province": ("white", 0.6)}
 # Mainland China, Hainan and Taiwan (73.5–135.1°E, 18.2–53.6°N) fill the main map; the South China Sea islands of
 # 三沙 (down to ~4°N) go to an inset in the empty lower-right corner, as on printed maps of China.
 MAIN_LON, MAIN_LAT = (73.0, 135.6), (17.6, 54.0)
+MAIN_DOMAIN = {"x": [0.0, 1.0], "y": [0.0, 1.0]}
+
+
+def mercator_y(lat: Any) -> Any:
+    """Mercator's height of a latitude (degrees) in radians of longitude."""
+    return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
 
 
 def mercator_middle(lat: tuple[float, float]) -> float:
     """The latitude halfway up a Mercator map of this latitude range (plotly centres on the plain mean, which
     pushes the north off the top)."""
-    y = np.mean([np.log(np.tan(np.pi / 4 + np.radians(v) / 2)) for v in lat])
+    y = np.mean(mercator_y(np.asarray(lat)))
     return float(np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2))
 
 
 INSET_LON, INSET_LAT = (106.5, 121.5), (3.2, 23.6)
 INSET_DOMAIN = {"x": [0.835, 0.995], "y": [0.0, 0.26]}
 INSET_LABEL = (115.3, 5.3)  # lon, lat of the inset's name: open sea at its foot, east of 曾母暗沙
+FRAMES = {"geo": (MAIN_LON, MAIN_LAT, MAIN_DOMAIN), "geo2": (INSET_LON, INSET_LAT, INSET_DOMAIN)}
 HEIGHT = 600
+MARGIN = {"l": 4, "r": 4, "b": 8}
+TITLE_MARGIN = (62, 44)  # top margin with and without a subtitle
 MARKER_LIMIT = 40  # up to this many coloured cities also get a dot: small cities (深圳, 东莞) are specks at this scale
 
 
@@ -352,6 +361,15 @@ def alt_text(level: str, lang: str, title: str, shown: int, total: int, how: str
 
 SPARSE_LIMIT = 40  # up to this many published cities: numbered markers over a grey base, not coloured areas
 MARKER_SIZE = {"geo": 16, "geo2": 12}
+MARKER_LINE = 2.5  # centred on the circle's edge: a numbered label is MARKER_SIZE + MARKER_LINE px across
+DOT_SIZE = 6  # each city's true position: hidden under its number, visible when the number moved aside
+LABEL_GAP = 1.0  # px a label keeps clear of other labels and dots
+LEADER = dict(color="#3d434b", width=1)  # dark enough to follow over the grey land
+# Labels are placed for the smallest figure the app draws: the map on a 360 px phone is 328 × 460 px (the page's
+# 16 px padding each side; PHONE_HEIGHT in app_pages/map.py). Positions are lon/lat, so on a wider figure the
+# labels only spread further apart, while they keep their size in pixels.
+PLACEMENT_FIGURE = (328, 460)
+RINGS, RING_SPOTS = 8, 12  # candidate spots around a crowded city: rings of increasing radius, 12 directions each
 
 
 def use_markers(frame: pd.DataFrame, level: str) -> bool:
@@ -366,32 +384,104 @@ def _marker_colours(rows: pd.DataFrame, chosen: Sequence[str]) -> list[str]:
     return [charts.WEST if w else charts.BASE for w in rows["is_west"]]
 
 
+def _placement_scale(subplot: str) -> float:
+    """Pixels per radian of longitude on the smallest figure: plotly fits the subplot's lon/lat range into its
+    domain of the plot area, keeping Mercator's aspect."""
+    lon, lat, domain = FRAMES[subplot]
+    width = (PLACEMENT_FIGURE[0] - MARGIN["l"] - MARGIN["r"]) * (domain["x"][1] - domain["x"][0])
+    height = (PLACEMENT_FIGURE[1] - TITLE_MARGIN[0] - MARGIN["b"]) * (domain["y"][1] - domain["y"][0])
+    return min(width / np.radians(lon[1] - lon[0]), height / float(mercator_y(lat[1]) - mercator_y(lat[0])))
+
+
+def place_labels(points: np.ndarray, dots: np.ndarray, subplot: str) -> np.ndarray:
+    """Where the numbered labels of these cities go (lon/lat rows, best rank first), greedily: at the city, else
+    on the innermost of rings of growing radius around it with a spot that overlaps no label placed before it and,
+    if possible, none of `dots` (every marked city's true position, `points` among them). Worked out in pixels at
+    the smallest figure (`PLACEMENT_FIGURE`)."""
+    scale = _placement_scale(subplot)
+    lon, lat, _ = FRAMES[subplot]
+
+    def pixels(lonlat: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.radians(lonlat[:, 0]), -mercator_y(lonlat[:, 1])]) * scale
+
+    label, dot = (MARKER_SIZE[subplot] + MARKER_LINE) / 2, DOT_SIZE / 2 + 1  # radii; a dot has a 1 px white edge
+    low, high = pixels(np.array([[lon[0], lat[1]], [lon[1], lat[0]]]))  # the frame: top left, bottom right
+    angles = np.radians(np.arange(RING_SPOTS) * 360 / RING_SPOTS + 90)  # north first, then anticlockwise
+    radii = label + dot + LABEL_GAP + label * np.arange(RINGS)  # the first ring clears the city's own dot
+    offsets = np.vstack([[0.0, 0.0], *[np.column_stack([np.cos(angles), -np.sin(angles)]) * r for r in radii]])
+
+    def clear_of(spots: np.ndarray, centres: list[np.ndarray] | np.ndarray, distance: float) -> np.ndarray:
+        centres = np.reshape(centres, (-1, 2))
+        return np.all(np.linalg.norm(spots[:, None] - centres[None], axis=2) >= distance, axis=1)
+
+    ring = np.repeat(np.arange(RINGS + 1), [1] + [RING_SPOTS] * RINGS)  # the city itself is ring 0
+    every = pixels(dots)
+    placed: list[np.ndarray] = []
+    for anchor in pixels(points):
+        spots = anchor + offsets
+        free = np.all((spots >= low + label) & (spots <= high - label), axis=1) & clear_of(
+            spots, placed, 2 * label + LABEL_GAP)
+        others = every[np.linalg.norm(every - anchor, axis=1) > 1e-6]  # its own dot may lie under it
+        # On the innermost ring with a usable spot, the one with most room: labels move out of a cluster.
+        near = np.vstack([others, np.reshape(placed, (-1, 2)), [[np.inf, np.inf]]])
+        room = np.linalg.norm(spots[:, None] - near[None], axis=2).min(axis=1)
+        for usable in (free & clear_of(spots, others, label + dot + LABEL_GAP), free):
+            if usable.any():
+                first = usable & (ring == ring[usable].min())
+                placed.append(spots[np.flatnonzero(first)[np.argmax(room[first])]])
+                break
+        else:  # nowhere free within the rings (a crowd of dozens): at the city
+            placed.append(anchor)
+    xy = np.array(placed) / scale
+    return np.column_stack([np.degrees(xy[:, 0]), np.degrees(2 * np.arctan(np.exp(-xy[:, 1])) - np.pi / 2)])
+
+
 def _markers(boundary: Boundaries, rows: pd.DataFrame, subplot: str, lang: str,
              chosen: Sequence[str] = ()) -> list[go.Scattergeo]:
-    """Published cities as markers at their anchor points: the exact rank written inside a filled dot (western
+    """Published cities as markers at their anchor points: the exact rank written inside a filled circle (western
     cities vermillion), a band 'top N' as an open ring labelled beside it; the best (and the chosen) drawn last,
-    on top."""
-    traces = []
+    on top. Where numbered circles would overlap (深圳, 东莞, 广州) they move aside (`place_labels`) with a leader
+    line from a small dot at the city, which keeps the hover text."""
+    traces: list[go.Scattergeo] = []
     ordered = rows.assign(_key=pres.rank_sort_key(rows["rank"], rows["rank_at_most"]),
                           _chosen=rows["adcode"].isin(chosen)).sort_values(["_chosen", "_key"],
                                                                             ascending=[True, False])
+    every = np.array([boundary.anchors[a] for a in ordered["adcode"]]).reshape(-1, 2)
     for band, group in ordered.groupby(ordered["rank"].isna(), sort=True):
         if group.empty:
             continue
-        anchors = [boundary.anchors[a] for a in group["adcode"]]
+        anchors = np.array([boundary.anchors[a] for a in group["adcode"]])
         colours = _marker_colours(group, chosen)
+        opacity = [1.0 if i else FADED_OPACITY + 0.2 for i in group["in_group"]]
+        hover = dict(hovertext=list(group["hover"]), hovertemplate="%{hovertext}<extra></extra>")
+        labels = anchors
+        if not band:  # placed best rank first; drawn in the group's order
+            by_rank = np.argsort(group["_key"].to_numpy(), kind="stable")
+            labels = np.empty_like(anchors)
+            labels[by_rank] = place_labels(anchors[by_rank], every, subplot)
+            moved = np.flatnonzero(np.any(np.abs(labels - anchors) > 1e-9, axis=1))
+            if len(moved):  # leaders under the dots, dots under the labels
+                traces.append(go.Scattergeo(  # city → label, None between leaders
+                    lon=[v for i in moved for v in (anchors[i, 0], labels[i, 0], None)],
+                    lat=[v for i in moved for v in (anchors[i, 1], labels[i, 1], None)],
+                    mode="lines", geo=subplot, line=LEADER, hoverinfo="skip", showlegend=False, name="leaders",
+                    meta={"role": "leaders"}))
+            traces.append(go.Scattergeo(
+                lon=anchors[:, 0].tolist(), lat=anchors[:, 1].tolist(), geo=subplot, mode="markers",
+                marker=dict(size=DOT_SIZE, color=colours, opacity=opacity, line=dict(color="white", width=1)),
+                showlegend=False, name="ranks", meta={"role": "rank_dots"}, **hover))
+            hover = dict(hoverinfo="skip")  # hover stays on the true position
         traces.append(go.Scattergeo(
-            lon=[a[0] for a in anchors], lat=[a[1] for a in anchors], geo=subplot,
-            mode="markers+text",
+            lon=labels[:, 0].tolist(), lat=labels[:, 1].tolist(), geo=subplot, mode="markers+text",
             text=[pres.band_text(b, lang) if band else str(int(r)) for r, b in
                   zip(group["rank"], group["rank_at_most"], strict=True)],
             textposition="middle right" if band else "middle center",
             textfont=dict(size=11 if band else 10, color=colours if band else "white"),
             marker=dict(size=MARKER_SIZE[subplot], color="white" if band else colours,
-                        symbol="circle-open" if band else "circle", line=dict(color=colours, width=2.5),
-                        opacity=[1.0 if i else FADED_OPACITY + 0.2 for i in group["in_group"]]),
-            hovertext=list(group["hover"]), hovertemplate="%{hovertext}<extra></extra>", showlegend=False,
-            name="bands" if band else "ranks", meta={"role": "band_markers" if band else "rank_markers"}))
+                        symbol="circle-open" if band else "circle", line=dict(color=colours, width=MARKER_LINE),
+                        opacity=opacity),
+            showlegend=False, name="bands" if band else "ranks",
+            meta={"role": "band_markers" if band else "rank_markers"}, **hover))
     return traces
 
 
@@ -495,7 +585,7 @@ def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region
     )
     fig.update_layout(
         # Inside the plot area: the legend in the empty north-west corner, the colour bar in the empty south-west.
-        geo=dict(base, lonaxis_range=list(MAIN_LON), lataxis_range=list(MAIN_LAT), domain={"x": [0, 1], "y": [0, 1]},
+        geo=dict(base, lonaxis_range=list(MAIN_LON), lataxis_range=list(MAIN_LAT), domain=MAIN_DOMAIN,
                  center=dict(lon=float(np.mean(MAIN_LON)), lat=mercator_middle(MAIN_LAT))),
         geo2=dict(base, lonaxis_range=list(INSET_LON), lataxis_range=list(INSET_LAT), domain=INSET_DOMAIN,
                   center=dict(lon=float(np.mean(INSET_LON)), lat=mercator_middle(INSET_LAT)),
@@ -503,7 +593,7 @@ def choropleth(frame: pd.DataFrame, level: str, lang: str, color_by: str, region
         # "indicator · level · period": the period goes to a subtitle so the title fits on a phone.
         title=dict(text=heading, subtitle=dict(text=subtitle, font=dict(size=13, color="#5f6670")), x=0.01,
                    xanchor="left", y=1.0, yref="container", yanchor="top", pad=dict(t=8), font=dict(size=16)),
-        height=HEIGHT, margin=dict(l=4, r=4, t=62 if subtitle else 44, b=8), dragmode=False,
+        height=HEIGHT, margin=dict(MARGIN, t=TITLE_MARGIN[0] if subtitle else TITLE_MARGIN[1]), dragmode=False,
         modebar=dict(orientation="v", bgcolor="rgba(255,255,255,0.6)"),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", font=dict(size=12),
                     itemclick=False, itemdoubleclick=False, bgcolor="rgba(255,255,255,0)"),

@@ -83,6 +83,14 @@ def is_placed(frame: pd.DataFrame) -> pd.Series:
     return frame["rank"].notna() | band
 
 
+def rank_sources(frame: pd.DataFrame) -> pd.Series:
+    """How each row's place was made, for an attribution: a band ('top N') is as published, though it has no
+    rank (a table of bands alone is still 'ranks as published')."""
+    if "rank_at_most" not in frame:
+        return frame["rank_source"]
+    return frame["rank_source"].where(frame["rank_source"].notna() | frame["rank_at_most"].isna(), "published")
+
+
 def uses_values(frame: pd.DataFrame) -> bool:
     """Length (bars) may encode values only: every placed row must have a published value."""
     placed = frame[is_placed(frame)]

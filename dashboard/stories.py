@@ -6,7 +6,7 @@ import pandas as pd
 
 from dashboard import presentation as pres
 from dashboard import views
-from dashboard.i18n import localized, ordinal, t
+from dashboard.i18n import localized, ordinal, t, t_family
 
 ALL_ROUND_TOP = 10
 KIND_ORDER = ("sub_index", "sub_industry", "component")
@@ -55,7 +55,8 @@ def stories(ranking: pd.DataFrame, changes: pd.DataFrame, lang: str, indicator: 
     return out[: limit + 1]
 
 
-def all_round_stories(subs: pd.DataFrame, lang: str, period: str, catalogue: dict[str, int]) -> list[str]:
+def all_round_stories(subs: pd.DataFrame, lang: str, period: str, catalogue: dict[str, int],
+                      family: str) -> list[str]:
     """'重庆: all ten sub-industries in the national top 10 · 2018 edition (data 2017)': one line per region in the
     top 10 (an exact rank or a band) of every sub-indicator of a kind that the period published, where it
     published two or more. 'all N published …' where the catalogue knows more indicators of the kind."""
@@ -65,7 +66,7 @@ def all_round_stories(subs: pd.DataFrame, lang: str, period: str, catalogue: dic
         n, leaders = views.all_round(frame, lang, ALL_ROUND_TOP) if len(frame) else (0, [])
         if n >= 2:
             key = "story_all_round" if n >= catalogue.get(kind, n) else "story_all_round_published"
-            name = t(f"kind_{kind}", lang)  # "Sub-industries" is a heading; mid-sentence it is lower case
+            name = t_family(f"kind_{kind}", family, lang)  # a heading; mid-sentence it is lower case
             out += [t(key, lang, city=city, count=pres.count_text(n, lang), kind=name if lang == "zh" else name.lower(),
                       top=ALL_ROUND_TOP, period=period) for city in leaders]
     return out

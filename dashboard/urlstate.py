@@ -60,6 +60,13 @@ def choose(key: str, options: Sequence[Any], default: Any, url: str | None = Non
     return st.session_state[key]
 
 
+def fixed(url: str, value: str) -> None:
+    """A parameter this view shows no control for (one way only): a link asking for another value gets a note."""
+    wanted = take(url)
+    if wanted is not None and wanted != value:
+        note(url, wanted)
+
+
 def note(name: str, wanted: str) -> None:
     st.session_state.setdefault(NOTES_KEY, []).append((name, wanted))
 

@@ -73,6 +73,20 @@ def ranking_export(data: pd.DataFrame, lang: str, previous_label: str | None) ->
     return view.drop(columns=["source_note"], errors="ignore")
 
 
+def held_releases(data: pd.DataFrame, releases: pd.DataFrame) -> list[str]:
+    """The releases a ranking table's rows hold: each row's own, and those of the earlier ranks its history
+    column shows (an edition for one-year releases, a data year within a panel's span)."""
+    periods = {str(p) for ps, hs in zip(data["history_periods"], data["history"], strict=True)
+               for p, h in zip(pres.as_list(ps), pres.as_list(hs), strict=True) if not pres.missing(h)}
+    years = {int(p) for p in periods if p.isdigit()}
+    one_year = releases["data_year_from"] == releases["data_year_to"]
+    spans = np.array([any(lo <= y <= hi for y in years) for lo, hi in zip(releases["data_year_from"],
+                                                                        releases["data_year_to"], strict=True)],
+                     dtype=bool)
+    history = releases[(one_year & releases["edition"].astype(str).isin(periods)) | (~one_year & spans)]
+    return list(dict.fromkeys([*data["release_id"], *history["release_id"]]))
+
+
 def bump_lines(history: pd.DataFrame, selected: pd.DataFrame, period: str, chosen: list[str],
                top: int = 10, context: int = 30) -> tuple[list[str], pd.DataFrame]:
     """Which lines a bump chart draws: in colour the chosen regions (else the period's top `top`), and the

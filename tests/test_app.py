@@ -68,6 +68,12 @@ def test_rankings_page_shows_the_2018_city_ranking_with_sources(app):
     assert cq["source"].startswith("http://www.hkcd.com")
     cs = view[view["region"] == "长沙市"].iloc[0]
     assert cs["delta"] == "上期未公布" and cs["history"] == "9 → – → 10"  # ranked in 2016, missing in 2017
+    assert not [c for c in at.caption if "名次由公布的指数值计算" in c.value]  # Tencent's ranks are published
+
+
+def test_pku_rankings_say_their_ranks_are_computed_from_values(dense):
+    at = dense("rankings", family="pku_dfiic", period="2020", indicator="index_aggregate")
+    assert [c for c in at.caption if c.value.startswith("名次由公布的指数值计算")]
 
 
 def test_url_parameters_select_edition_language_and_region(app):
@@ -124,6 +130,8 @@ def test_trends_url_with_chongqing_shows_its_ranks(app):
 def test_subindices_calls_out_all_round_leaders_with_pku(dense):
     at = dense("subindices", family="pku_dfiic", edition="2020", indicator="index_aggregate")
     assert "在全部 3 个已公布的分项指数中都进入前 10 名" in texts(at)
+    assert at.title[0].value == "分项指数与业务类型"  # PKU-DFIIC's own words: business types, not sub-industries
+    assert "细分行业" not in texts(at)
 
 
 def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):

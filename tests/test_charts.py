@@ -164,9 +164,11 @@ def test_bands_show_as_top_10_in_tables_and_heatmaps_never_as_numbers():
     assert export["rank"].isna().all() and export["rank_at_most"].tolist() == [10, 10]
     fig = charts.rank_heatmap(subs, "zh", "细分行业", size=10)
     (bands,) = traces(fig, "bands")
-    (ranks,) = traces(fig, "ranks")
     assert {t for row in bands.text for t in row} == {"前10"}
-    assert np.isnan(np.asarray(ranks.z, dtype=float)).all()  # no band became a coloured rank
+    assert not traces(fig, "ranks")  # no band became a coloured rank, and no rank colour bar for none drawn
+    assert "没有公布具体名次" in fig.layout.meta["alt"] and "对数刻度" not in fig.layout.meta["alt"]
+    source = pres.rank_sources(subs)
+    assert subs["rank"].isna().all() and set(source) == {"published"}  # the export footer: ranks as published
 
 
 def test_chongqing_and_chengdu_are_in_the_top_10_of_all_ten_sub_industries():
@@ -217,3 +219,58 @@ def test_charts_keep_their_template_after_streamlit_loads_its_plotly_theme():
     fig = charts.ranking_chart(views.placed(q.ranking(FAMILY, "2018", "total", "city")).head(10), "zh", "总指数")
     assert "Noto Sans CJK SC" in fig.layout.template.layout.font.family
     pio.templates.default = "cnindex"
+
+
+# --- colours say what they mean --------------------------------------------------------------------------------
+
+def test_ranking_dots_state_their_colours_and_the_slope_chart_keeps_vermillion_for_the_west():
+    top = views.placed(q.ranking(FAMILY, "2018", "total", "city")).head(10)
+    key = charts.ranking_chart(top, "zh", "总指数").layout.title.subtitle.text
+    assert f"color:{charts.WEST}" in key and "西部地区" in key and "其他地区" in key  # 成都, 重庆 orange: said so
+    chosen = charts.ranking_chart(top, "en", "Total", chosen=[CHONGQING]).layout.title.subtitle.text
+    assert "chosen regions" in chosen and "western" not in chosen  # once chosen, orange is not drawn
+    pair = q.slope(FAMILY, "total", "city", "2017", "2018", "all", None, ())
+    slope = charts.slope_chart(pair.dropna(subset=["start_rank", "end_rank"]), "2017", "2018", "en", "Total")
+    drawn = {tr.line.color for tr in slope.data}
+    assert charts.WEST not in drawn and charts.FELL in drawn  # 杭州 fell 6 → 9: not in the western colour
+    assert "fell" in slope.layout.title.subtitle.text and "rose" in slope.layout.title.subtitle.text
+    assert charts.HIGHLIGHT not in charts.OKABE_ITO  # amber means "chosen" only
+
+
+def test_scatter_names_never_overlap_and_the_chosen_city_is_always_named():
+    """Three names in one spot: each takes a free place around its point or is left to the hover."""
+    spots = charts.label_spots([100, 104, 108, 400], [200, 202, 204, 100], ["北京市", "深圳市", "上海市", "重庆市"],
+                               charts.SCATTER_PX)
+    assert spots[3] == "top center" and spots[0]  # alone: above its point; the first of the three: placed
+    assert len({s for s in spots[:3] if s}) == len([s for s in spots[:3] if s])  # no two in the same place
+    pairs = q.paired_ranks((FAMILY, "2018", "total"), (FAMILY, "2017", "total"), "city")
+    fig = charts.rank_scatter(pairs, "2018", "2017", "zh", "", [CHONGQING])
+    chosen = traces(fig, "chosen")[0]
+    assert list(chosen.text) == [n for n in chosen.text if n] and chosen.text[0].startswith("重庆")
+
+
+def test_english_counts_of_one_are_singular():
+    from dashboard.i18n import t
+
+    assert t("alt_bump", "en", title="T", n=1, periods=3).endswith("1 region highlighted across 3 periods.")
+    assert "21 regions" in t("alt_bump", "en", title="T", n=21, periods=2)
+
+
+def test_a_ranking_download_cites_every_release_its_history_column_holds():
+    ranking = q.ranking(FAMILY, "2018", "total", "city")
+    held = views.held_releases(ranking, q.releases(FAMILY))
+    assert held[0] == f"{FAMILY}/2018" and set(held) == {f"{FAMILY}/{e}" for e in ("2016", "2017", "2018")}
+    top3 = ranking.head(3)  # 深圳, 广州, 北京: 北京 was ranked in 2016, the others not
+    assert f"{FAMILY}/2016" in views.held_releases(top3, q.releases(FAMILY))
+
+
+def test_grey_lines_beyond_the_rank_range_end_at_its_edge_marked():
+    """重庆 chosen (8th, 7th): the range ends below 8; 东莞 (10th, 8th) and 长沙 (9th, 10th) stay in the plot."""
+    history = q.rank_history(FAMILY, "total", "city")
+    held = q.ranking_periods(FAMILY, "city")["total"]
+    fig = charts.bump_chart(history, periods(), [CHONGQING], "zh", "总指数", held=held, chosen=[CHONGQING])
+    (context,) = traces(fig, "context")
+    bottom = fig.layout.yaxis.range[0]
+    assert max(y for y in context.y if y is not None) < bottom  # nothing leaves the plot
+    marked = [c for c, s in zip(context.customdata, context.marker.symbol, strict=True) if s == "triangle-down"]
+    assert marked and min(marked) > 8 and "▼" in fig.layout.meta["alt"]  # the true ranks, in the hover

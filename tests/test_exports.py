@@ -222,12 +222,12 @@ def test_attribution_names_only_the_releases_held_and_only_the_filters_applied()
     one = attribution("2018", ranks="published", url="http://localhost:8501/rankings?edition=2018")
     assert one.source_line() == '来源：腾讯研究院，《中国"互联网+"指数报告(2018)》'
     fields = one.fields()
-    assert fields["tencent_internet_plus/2018: citation"] == CITATION
-    assert not [k for k in fields if "2017" in k or k.startswith("filter")]
+    assert fields["tencent_internet_plus/2018：引用"] == CITATION  # keys in the reader's language
+    assert not [k for k in fields if "2017" in k or k.startswith("筛选")]
     assert one.footer_lines()[1].startswith("名次为报告公布 · http://localhost:8501/rankings?edition=2018 · ")
     both = attribution("2017", "2018", filters=(("区域", "西部"),))
     assert "《中国\"互联网+\"数字经济指数(2017)》、《中国\"互联网+\"指数报告(2018)》" in both.source_line()
-    assert both.fields()["filter: 区域"] == "西部"
+    assert both.fields()["筛选：区域"] == "西部"
     assert exports.Attribution.ranks_of(["published", None, "computed"]) == "mixed"
 
 
@@ -256,6 +256,8 @@ def test_an_exported_chart_carries_its_sources_in_a_footer(chromium):
     assert "http://localhost:8501/rankings?edition=2018" in text
     legends = re.findall(r'<g class="(legend\d*)"', svg)
     assert legends == ["legend2"], legends  # the footer only: the bar chart has no legend of its own
+    points = re.findall(r'class="legendpoints">(.*?)</g>', svg)
+    assert points and all("fill-opacity: 0" in p and "stroke-width: 0px" in p for p in points)  # no stray dot
 
 
 def test_a_table_too_long_for_one_sheet_is_refused_with_a_pointer_to_csv():

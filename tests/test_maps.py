@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.colors
 import pytest
@@ -209,3 +210,51 @@ def test_the_rank_colour_scale_spans_the_ranking_not_the_published_top(frame):
     fig = maps.choropleth(frame("province"), "province", "zh", "rank", "all", "title", size=31)
     [coloured] = areas(fig, "data")
     assert coloured.zmin == 1 and coloured.zmax == 31 and coloured.colorbar.ticktext[-1] == "31"
+
+
+DESKTOP, PHONE = (607, 600), (358, 460)  # the map's figure (px) in a 1280 px window with the sidebar; on a 390 px phone
+
+
+def display(fig, subplot: str, width: int, height: int):
+    """lon/lat → figure pixels as plotly draws a Mercator subplot: its lon/lat range fitted into its domain of the
+    plot area, aspect kept, centred (checked against the rendered map to within a pixel)."""
+    geo, margin = fig.layout[subplot], fig.layout.margin
+    plot_w, plot_h = width - margin.l - margin.r, height - margin.t - margin.b
+    (x0, x1), (y0, y1), lon, lat = geo.domain.x, geo.domain.y, geo.lonaxis.range, geo.lataxis.range
+
+    def merc(v):
+        return np.log(np.tan(np.pi / 4 + np.radians(np.asarray(v, dtype=float)) / 2))
+
+    scale = min(plot_w * (x1 - x0) / np.radians(lon[1] - lon[0]), plot_h * (y1 - y0) / (merc(lat[1]) - merc(lat[0])))
+    cx, cy = margin.l + plot_w * (x0 + x1) / 2, margin.t + plot_h * (1 - (y0 + y1) / 2)
+    return lambda lons, lats: np.column_stack([
+        cx + scale * np.radians(np.asarray(lons, dtype=float) - np.mean(lon)),
+        cy - scale * (merc(lats) - (merc(lat[0]) + merc(lat[1])) / 2)])
+
+
+def role(fig, name: str) -> list:
+    return [tr for tr in fig.data if (tr.meta or {}).get("role") == name and tr.geo == "geo"]
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_numbered_labels_never_overlap_and_moved_ones_lead_back_to_their_city(frame, size):
+    """深圳, 东莞 and 广州 are a few pixels apart: their numbers move aside, each with a line from its city."""
+    fig = maps.choropleth(frame(), "city", "zh", "rank", "all", "总指数 · 城市排名 · 2018年版")
+    project = display(fig, "geo", *size)
+    [labels] = role(fig, "rank_markers")
+    at = project(labels.lon, labels.lat)
+    gaps = np.linalg.norm(at[:, None] - at[None], axis=2) + np.diag([np.inf] * len(at))
+    assert gaps.min() >= labels.marker.size + labels.marker.line.width  # no two numbered circles overlap
+
+    [dots] = role(fig, "rank_dots")  # every city's true position, carrying the hover text
+    anchors = maps.boundaries("city").anchors
+    assert sorted(zip(dots.lon, dots.lat, strict=True)) == sorted(anchors[a] for a in TOP10_2018)
+    assert all(dots.hovertext) and labels.hoverinfo == "skip"
+    moved = np.linalg.norm(at - project(dots.lon, dots.lat), axis=1) > 0.5
+    assert moved.sum() >= 2
+    [leaders] = role(fig, "leaders")
+    lons, lats = (np.array([v for v in vs if v is not None]).reshape(-1, 2) for vs in (leaders.lon, leaders.lat))
+    ends = {tuple(v) for v in np.column_stack([lons[:, 0], lats[:, 0], lons[:, 1], lats[:, 1]]).round(6)}
+    assert ends == {tuple(np.round([dots.lon[i], dots.lat[i], labels.lon[i], labels.lat[i]], 6))
+                    for i in np.flatnonzero(moved)}  # one leader per moved label, from its city to it
+    assert not leaders.showlegend and not dots.showlegend

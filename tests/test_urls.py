@@ -77,3 +77,15 @@ def test_a_link_that_does_not_apply_falls_back_with_a_note(dense, params, note):
     at = dense("rankings", **params)
     assert not at.exception and at.title
     assert note in texts(at)
+
+
+@pytest.mark.parametrize(("page", "params", "note"), [
+    ("indices", {"a": "nope"}, "a=nope"),  # a page's own control: its note too
+    ("indices", {"b_period": "1999"}, "b_period=1999"),
+    ("trends", {"family": "tencent_internet_plus", "view": "value"}, "view=value"),  # values not comparable
+    ("map", {"family": "tencent_internet_plus", "color": "value"}, "color=value"),  # no values published
+])
+def test_a_page_control_that_does_not_apply_falls_back_with_a_note(dense, page, params, note):
+    at = dense(page, **params)
+    assert not at.exception and at.title
+    assert note in texts(at)

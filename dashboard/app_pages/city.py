@@ -54,7 +54,7 @@ if not lines.empty:
                                q.ranking_periods(f.family, f.level) if measure == "rank" else None,
                                latest["period"] if latest is not None else f.period, chrome.is_phone())
     chrome.chart(v, fig, "city_history", f"{f.family}_{f.level}_{city}_{measure}_history",
-                 chrome.attribution(v, title, lines["release_id"], lines["rank_source"], filtered=False))
+                 chrome.attribution(v, title, lines["release_id"], pres.rank_sources(lines), filtered=False))
 
 st.subheader(t("city_table", lang))
 grid = views.city_grid(rows, v.labels, lang, measure)
@@ -68,7 +68,7 @@ if len(others):
 everything = views.figures_view(rows, v.labels, lang)
 downloads.table_downloads(columns.exportable(everything, lang),
                           chrome.attribution(v, t("city_table_title", lang, city=name), rows["release_id"],
-                                             rows["rank_source"], filtered=False),
+                                             pres.rank_sources(rows), filtered=False),
                           f"{f.family}_{f.level}_{city}_profile", lang, key="city_table")
 
 st.subheader(t("peers", lang))

@@ -30,7 +30,7 @@ if mode == "time":
     title = t("compare_time_title", lang, level=v.level_name)
     fig = charts.compare_over_time(history, v.periods, chosen, lang, title, measure,
                                    q.ranking_periods(f.family, f.level) if measure == "rank" else None, compact)
-    source = chrome.attribution(v, title, history["release_id"], history["rank_source"], filtered=False)
+    source = chrome.attribution(v, title, history["release_id"], pres.rank_sources(history), filtered=False)
     chrome.chart(v, fig, "compare_time", f"{f.family}_{f.level}_compare_over_time", source,
                  [t("compare_time_note", lang)])
     chrome.stop()
@@ -41,7 +41,7 @@ if data.empty:
     chrome.stop()
 title = t("compare_chart_title", lang, period=v.period_label())
 fig = charts.compare_dots(data, lang, title, chosen, compact=compact)
-source = chrome.attribution(v, title, data["release_id"], data["rank_source"], filtered=False)
+source = chrome.attribution(v, title, data["release_id"], pres.rank_sources(data), filtered=False)
 notes = [t("sparse_note", lang)] if v.sparse else []
 unranked = data.groupby("indicator")["rank"].count()
 notes += [t("compare_bands_in_table", lang)] if (unranked == 0).any() else []

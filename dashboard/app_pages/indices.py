@@ -109,5 +109,5 @@ history_title = t("cross_history_title", lang)
 hist_fig = charts.cross_history_chart(history, {k: short[k] for k in dict.fromkeys([fam_a, fam_b])}, lang,
                                       history_title, frameworks)
 chrome.chart(v, hist_fig, "indices_history", f"{fam_a}_{fam_b}_{f.level}_history",
-             chrome.attribution(v, history_title, history["release_id"], history["rank_source"], filtered=False),
+             chrome.attribution(v, history_title, history["release_id"], pres.rank_sources(history), filtered=False),
              [t("cross_history_note", lang)])

@@ -3,7 +3,8 @@ A sparse city ranking (top-N lists) is drawn as numbered markers with the list b
 
 import streamlit as st
 
-from dashboard import chrome, columns, controls, downloads, filters, maps, views
+from dashboard import chrome, columns, controls, downloads, filters, maps, urlstate, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -20,6 +21,8 @@ data = q.map_values(f.family, f.period, f.indicator, f.level)
 
 markers = maps.use_markers(data, f.level)  # a sparse city ranking: numbered markers, no colour scale to choose
 options = ["rank", "value"] if data["value"].notna().any() else ["rank"]
+if markers:
+    urlstate.fixed("color", "rank")
 color_by = "rank" if markers else controls.choice(t("map_color_by", lang), options, "map_color_by", url="color",
                                                   format_func=lambda m: t(f"map_by_{m}", lang))
 if data["published"].any() and options == ["rank"] and not markers:
@@ -36,7 +39,7 @@ except maps.GeoMissing:
 phone = chrome.is_phone()
 listed = views.placed(data[data["published"]]) if markers else None
 slots = st.columns([3, 1]) if listed is not None and not phone else [st.container(), st.container()]
-source = chrome.attribution(v, v.title, data.loc[data["published"], "release_id"], data["rank_source"],
+source = chrome.attribution(v, v.title, data.loc[data["published"], "release_id"], pres.rank_sources(data),
                             filtered=False)
 base = v.base_name("map")
 with slots[0]:

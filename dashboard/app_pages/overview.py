@@ -36,7 +36,7 @@ st.subheader(t("stories", lang))
 subs = q.subindicator_ranks(f.family, f.period, f.level, v.ranked_kinds(), f.region, f.province, f.cities)
 lines = stories.stories(ranking, changes, lang, v.indicator_name(), v.period_label())
 catalogue = q.indicators(f.family, None, f.level)["kind"].value_counts().to_dict()
-lines += stories.all_round_stories(subs, lang, v.period_label(), catalogue)
+lines += stories.all_round_stories(subs, lang, v.period_label(), catalogue, f.family)
 st.markdown("\n".join(f"- {line}" for line in lines) if lines else t("no_rows", lang))
 if previous is None:
     st.caption(t("no_previous", lang))
@@ -47,4 +47,4 @@ top = views.placed(ranking).head(10)
 if not top.empty:
     fig = charts.ranking_chart(top, lang, v.indicator_name(), v.chart_subtitle, f.cities)
     chrome.chart(v, fig, "overview_bar", v.base_name("top10"),
-                 chrome.attribution(v, v.title, top["release_id"], top["rank_source"]), selectable=True)
+                 chrome.attribution(v, v.title, top["release_id"], pres.rank_sources(top)), selectable=True)

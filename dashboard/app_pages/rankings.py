@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, chrome, columns, controls, downloads, filters, views
+from dashboard import presentation as pres
 from dashboard import queries as q
 from dashboard.i18n import t
 
@@ -23,13 +24,17 @@ top_n = controls.choice(t("top_n", lang), sizes, "top_n", default=sizes[0], url=
 shown = shown_rows.head(top_n)
 previous = v.period_label(v.previous_period) if v.previous_period else None
 
-left, right = st.columns([3, 2], gap="large")
-with right:  # written first: the chart reaches the browser before the table (the first thing a reader sees)
+# The chart first, on the left: the first thing a reader sees, also where a phone stacks the columns
+chart_column, table_column = st.columns([2, 3], gap="large")
+with chart_column:
     fig = charts.ranking_chart(shown.head(30), lang, v.indicator_name(), v.chart_subtitle, f.cities)
+    notes = [t("click_to_choose", lang)]
+    if (shown["rank_source"] == "computed").any():
+        notes.insert(0, t("ranks_computed_note", lang))
     chrome.chart(v, fig, "ranking_bar", v.base_name("rankings"),
-                 chrome.attribution(v, v.title, shown["release_id"], shown.head(30)["rank_source"]),
-                 [t("click_to_choose", lang)], selectable=True)
-with left:
+                 chrome.attribution(v, v.title, shown["release_id"], pres.rank_sources(shown.head(30))), notes,
+                 selectable=True)
+with table_column:
     table = views.ranking_view(shown, lang, previous)
     columns.table(table, lang, height=min(36 * len(table) + 40, 760), key="ranking_table")
     if "value" not in table:
@@ -40,5 +45,6 @@ with left:
     if shown["rank_at_most"].notna().any():
         st.caption(t("band_sort_note", lang))
     downloads.table_downloads(columns.exportable(views.ranking_export(shown, lang, previous), lang),
-                              chrome.attribution(v, v.title, shown["release_id"], shown["rank_source"]),
+                              chrome.attribution(v, v.title, views.held_releases(shown, q.releases(f.family)),
+                                                 pres.rank_sources(shown)),
                               v.base_name("rankings"), lang, key="rankings")

@@ -3,20 +3,21 @@
 import streamlit as st
 
 from dashboard import charts, chrome, controls, downloads, filters, views
+from dashboard import presentation as pres
 from dashboard import queries as q
-from dashboard.i18n import localized, t
+from dashboard.i18n import localized, t, t_family
 
 v = filters.current()
 f, lang = v.filters, v.lang
-chrome.header(v, t("subindices_title", lang), v.period_label())
+chrome.header(v, t_family("subindices_title", f.family, lang), v.period_label())
 
 kinds = v.ranked_kinds()
 if not kinds:
     st.warning(t("no_rows", lang))
     chrome.stop()
-kind = controls.choice(t("sub_kinds", lang), kinds, "sub_kind", format_func=lambda k: t(f"kind_{k}", lang),
-                       url="kind")
-kind_name = t(f"kind_{kind}", lang)
+kind = controls.choice(t("sub_kinds", lang), kinds, "sub_kind", url="kind",
+                       format_func=lambda k: t_family(f"kind_{k}", f.family, lang))
+kind_name = t_family(f"kind_{kind}", f.family, lang)
 # The region and province filters narrow the table; chosen cities are always among its rows (and profiled),
 # never the only rows: a profile needs its peers.
 data = views.placed(q.subindicator_ranks(f.family, f.period, f.level, [kind], f.region, f.province))
@@ -40,7 +41,7 @@ heat = charts.rank_heatmap(shown, lang, title, v.ranking_size(kind=kind), compac
                           chosen=f.cities)
 notes = [t("sparse_note", lang)] if v.sparse else []
 notes += [t("band_cell_note", lang)] if shown["rank_at_most"].notna().any() else []
-source = chrome.attribution(v, title, shown["release_id"], shown["rank_source"])
+source = chrome.attribution(v, title, shown["release_id"], pres.rank_sources(shown))
 chrome.chart(v, heat, "heatmap", v.base_name(f"{kind}_heatmap"), source, notes)
 downloads.table_downloads(views.heatmap_table(shown, lang).rename(columns={"region": t("col_region", lang)}),
                           source, v.base_name(f"{kind}_ranks"), lang, key="heatmap_table")
@@ -58,5 +59,5 @@ profile = views.profile_frame(data, city, peer_kind)
 prof_fig = charts.profile_dots(profile, names[city], t(f"peers_{peer_kind}", lang), lang,
                                t("profile_title", lang, city=names[city]))
 chrome.chart(v, prof_fig, "profile", v.base_name(f"profile_{city}"),
-             chrome.attribution(v, prof_fig.layout.title.text, profile["release_id"], profile["rank_source"]),
+             chrome.attribution(v, prof_fig.layout.title.text, profile["release_id"], pres.rank_sources(profile)),
              [t("peer_min_note", lang, n=views.MIN_PEERS)] if profile["peer_rank"].isna().any() else [])

@@ -35,7 +35,7 @@ if chart == "bump":
     fig = charts.bump_chart(lines, periods, focus, lang, title, value_mode=view == "value", compact=compact,
                             held=held, chosen=f.cities)
     releases = lines["period"].map(dict(zip(periods["period"], periods["release_id"], strict=True)))
-    chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, releases, lines["rank_source"]),
+    chrome.chart(v, fig, "bump", v.base_name("trend"), chrome.attribution(v, title, releases, pres.rank_sources(lines)),
                  notes=[t("trends_default_note", lang)])
     if len(shown) < 2:
         st.caption(t("need_two_periods", lang))
@@ -61,7 +61,7 @@ if both.empty:
 slope_fig = charts.slope_chart(both.head(40), labels[start], labels[end], lang, v.indicator_name(),
                                compact=compact, chosen=f.cities, subtitle=f"{labels[start]} → {labels[end]}")
 pair_releases = periods.loc[periods["period"].isin([start, end]), "release_id"]
-slope_source = chrome.attribution(v, slope_title, pair_releases, both["rank_source"])
+slope_source = chrome.attribution(v, slope_title, pair_releases, pres.rank_sources(both))
 chrome.chart(v, slope_fig, "slope", v.base_name(f"slope_{start}_{end}"), slope_source)
 
 up_col, down_col = st.columns(2)

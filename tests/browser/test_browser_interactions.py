@@ -142,17 +142,17 @@ def test_rankings_downloads(embedded_app, browse):
     assert "《中国\"互联网+\"指数报告(2018)》" in readme and "2016" not in readme.split("\n")[2]
 
     book = load_workbook(io.BytesIO(files["xlsx"][1]), read_only=True)
-    assert {"data", "about"} <= set(book.sheetnames), f"sheets: {book.sheetnames}"
-    data = list(book["data"].iter_rows(values_only=True))
+    assert {"数据", "说明"} <= set(book.sheetnames), f"sheets: {book.sheetnames}"  # a Chinese page's workbook
+    data = list(book["数据"].iter_rows(values_only=True))
     header = list(data[0])
     assert [r[header.index(region)] for r in data[1:]] == shown_regions, "the workbook's cities differ"
     assert [r[header.index(rank)] for r in data[1:]] == list(range(1, 11))
-    about = {row[0]: row[1] for row in book["about"].iter_rows(min_row=2, values_only=True)}
-    assert "腾讯研究院" in (about.get("tencent_internet_plus/2018: citation") or ""), f"no citation: {about}"
+    about = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True)}
+    assert "腾讯研究院" in (about.get("tencent_internet_plus/2018：引用") or ""), f"no citation: {about}"
     assert not [k for k in about if k.startswith(("tencent_internet_plus/2016", "tencent_internet_plus/2017"))], (
         f"the about sheet of a one-edition table lists other editions: {list(about)}")
-    assert "http" in (about.get("tencent_internet_plus/2018: source_urls") or ""), "no source URLs in the about sheet"
-    assert not [k for k in about if k.startswith("filter")], "filters that were not applied are stated"
+    assert "http" in (about.get("tencent_internet_plus/2018：来源链接") or ""), "no source URLs in the about sheet"
+    assert not [k for k in about if k.startswith("筛选")], "filters that were not applied are stated"
 
     image = Image.open(io.BytesIO(files["png"][1]))
     image.load()
