@@ -16,8 +16,9 @@ from etl.paths import GEO_DIR
 CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 # (Okabe–Ito's pale yellow is left out: it does not read as line or text on white; Tol's muted colours follow.)
-# The highlight (amber) is kept out of the line palette: it means "your chosen region" wherever it appears.
-OKABE_ITO = ["#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733", "#999933"]
+# Amber ("your chosen region") and vermillion ("western") are kept out of the line palette: they mean the same
+# wherever they appear.
+OKABE_ITO = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#882255", "#117733", "#999933"]
 BASE, WEST, MUTED, HIGHLIGHT = "#0072B2", "#D55E00", "#C8CCD2", "#E69F00"
 ROSE, FELL, SAME = "#009E73", "#882255", "#7f7f7f"  # slope chart; not vermillion, which means "western"
 
@@ -54,6 +55,14 @@ def _colours(frame: pd.DataFrame, chosen: Sequence[str] = ()) -> list[str]:
     if any(a in chosen for a in frame["adcode"]):
         return [HIGHLIGHT if a in chosen else MUTED for a in frame["adcode"]]
     return [WEST if w else BASE for w in frame["is_west"]]
+
+
+def wrap(text: str, width: int) -> str:
+    """A long title on two lines at the last space before `width` characters (a CJK title is short enough)."""
+    if len(text) <= width or " " not in text[:width]:
+        return text
+    cut = text.rindex(" ", 0, width)
+    return f"{text[:cut]}<br>{text[cut + 1:]}"
 
 
 def colour_key(entries: Sequence[tuple[str, str]]) -> str:
@@ -393,9 +402,9 @@ def views_order(frame: pd.DataFrame) -> list[str]:
 
 
 def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, title: str) -> go.Figure:
-    """One region's rank (or band) on each sub-indicator beside the median rank of its peers; further right is
-    better. The region's figures sit above its dots and the peers' below theirs, so close ranks never collide;
-    peers appear (and in the legend) only where enough of them are ranked."""
+    """One region's rank (or band) on each sub-indicator beside the median rank of its peers, rank 1 at the left
+    as on every rank axis of the app. The region's figures sit above its dots and the peers' below theirs, so
+    close ranks never collide; peers appear (and in the legend) only where enough of them are ranked."""
     data = frame.assign(ind=localized(frame, lang, "indicator_zh", "indicator_en"))
     fig = figure()
     peers = data.dropna(subset=["peer_rank"])
@@ -414,7 +423,7 @@ def profile_dots(frame: pd.DataFrame, city: str, peer_label: str, lang: str, tit
     fig.update_layout(title=title, height=max(300, 64 * len(data) + 150), showlegend=True,
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0), margin=dict(t=90, r=30),
                       yaxis=dict(autorange="reversed", title=None),
-                      xaxis=rank_axis(worst, lang, [worst * 1.1 + 1, 0.5]),
+                      xaxis=rank_axis(worst, lang, [0.5, worst * 1.1 + 1]),
                       meta={"alt": t("alt_profile", lang, title=title, city=city, peers=peer_label)})
     return fig
 
@@ -490,7 +499,9 @@ def history_chart(frame: pd.DataFrame, periods: pd.DataFrame, lang: str, title: 
     _framework_marks(fig, periods[periods["label"].isin(categories)], categories, lang, label=not compact)
     if mark in labels and labels[mark] in categories:
         x = categories.index(labels[mark])
-        fig.add_vrect(x0=x - 0.25, x1=x + 0.25, fillcolor="#fff3d6", opacity=0.7, line_width=0, layer="below")
+        fig.add_vrect(x0=x - 0.25, x1=x + 0.25, fillcolor="#fff3d6", opacity=0.7, line_width=0, layer="below",
+                      annotation_text=t("period_shown", lang), annotation_position="top",
+                      annotation_font=dict(size=10, color="#8a6d1f"))  # the band says what it marks
     worst = pres.worst(data[measure])
     yaxis = rank_axis(worst, lang, [worst * 1.05 + 0.8, 0.2]) if measure == "rank" else \
         dict(title=t("value_axis", lang))
@@ -626,7 +637,7 @@ def compare_over_time(frame: pd.DataFrame, periods: pd.DataFrame, order: list[st
     concepts = list(dict.fromkeys(data.sort_values("sort")["concept"]))
     cols = 1 if compact else min(2, max(len(concepts), 1))
     rows = max(1, -(-len(concepts) // cols))
-    titles = [data.loc[data["concept"] == c, "panel"].iloc[0] for c in concepts]
+    titles = [wrap(data.loc[data["concept"] == c, "panel"].iloc[0], 24 if cols == 2 else 40) for c in concepts]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=min(0.16, 0.6 / rows),
                         horizontal_spacing=0.08, figure=figure())
     colours = dict(zip(order, OKABE_ITO, strict=False))

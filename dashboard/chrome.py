@@ -27,17 +27,38 @@ def stop() -> None:
     raise PageDone
 
 
+# A frame has no sidebar (no opener) and a one-line title (still the page's h1, for screen readers)
+EMBEDDED_CSS = ("<style>[data-testid='stExpandSidebarButton']{display:none}"
+                "[data-testid='stMain'] h1{font-size:1.15rem;padding:0 0 .25rem 0}</style>")
+
+
+def is_embedded() -> bool:
+    """Framed in another site (Streamlit's embed=true): the chart is the point, the app's chrome is not."""
+    return bool(st.context.is_embedded)  # st.query_params never holds Streamlit's embed flags
+
+
 def header(view: View, title: str, caption: str | None = None) -> None:
     """The page title, what it shows, a Share control (filled in at the end of the run), links that fell back to
-    another view, and the notes of this family (from its catalogue: never another's)."""
-    st.title(title)
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+    another view, and the notes of this family (from its catalogue: never another's). Embedded: one line of
+    title, the notes as small print, no Share and no sidebar opener, so the chart is in the first screen."""
+    embedded = is_embedded()
+    if embedded:
+        st.html(EMBEDDED_CSS)
+        st.title(title, anchor=False)
         if caption:
-            st.caption(caption, width="stretch")
-        _RUN.share = st.empty()
+            st.caption(caption)
+    else:
+        st.title(title)
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            if caption:
+                st.caption(caption, width="stretch")
+            _RUN.share = st.empty()
     _RUN.notes = st.container()  # filled at the end of the run: the page's own controls add notes too
     for note in view.caveats:
-        st.info(note, icon=":material/info:")
+        if embedded:
+            st.caption(note)
+        else:
+            st.info(note, icon=":material/info:")
 
 
 PLAY_KEY, STEP_KEY, PLAY_SECONDS = "_playing", "_last_step", 2.0
@@ -77,7 +98,7 @@ def timeline(view: View) -> None:
     """A slider over the family's periods with a play button that steps through them (the map and the rankings):
     each step is a period of the sidebar, so the URL keeps it; a step every PLAY_SECONDS while playing."""
     periods = list(view.periods["period"])
-    if len(periods) < 2:
+    if len(periods) < 2 or is_embedded():  # a framed view shows one period: the link's
         return
     playing = bool(st.session_state.get(PLAY_KEY))
     st.session_state["timeline"] = view.filters.period

@@ -48,9 +48,9 @@ def ranking_view(data: pd.DataFrame, lang: str, previous_label: str | None) -> p
         "trend": [pres.sparkline(h) for h in data["history"]],
         "history": [pres.history_text(h, lang) for h in data["history"]],
         "source": [pres.source_link(u) or "" for u in data["source_url"]],
+        "source_note": [pres.source_note(u) or "" for u in data["source_url"]],  # beside the link it stands for
         "basis": [basis_text(b, lang) for b in data["basis"]],
         "province": localized(data, lang, "province_zh", "province_en").fillna(""),
-        "source_note": [pres.source_note(u) or "" for u in data["source_url"]],
         "source_ref": data["source_ref"].fillna(""),  # the file, page and row it was read from
     })
     empty = [c for c, keep in (("source_note", view["source_note"].ne("").any()),
@@ -195,6 +195,18 @@ def headline_total(rows: pd.DataFrame, period: str) -> pd.Series | None:
     total = total.dropna(subset=["rank"]).sort_values("data_year")
     chosen = total[total["period"] == period]
     return chosen.iloc[-1] if len(chosen) else total.iloc[-1] if len(total) else None
+
+
+def city_headline(latest: pd.Series, period_label: str, lang: str) -> str:
+    """'2018年版：全国第7名，西部第2名': the national rank, the rank in the province where it ranks more than
+    this region (a municipality is trivially 1st in its own), the rank in the west for a western region."""
+    parts = [t("city_part_national", lang, rank=pres.rank_text(latest["rank"], None, lang, "ordinal"))]
+    if not pres.missing(latest["province_ranked"]) and latest["province_ranked"] > 1:
+        parts.append(t("city_part_province", lang,
+                       rank=pres.rank_text(latest["province_rank"], None, lang, "ordinal")))
+    if bool(latest["is_west"]):
+        parts.append(t("city_part_west", lang, rank=pres.rank_text(latest["west_rank"], None, lang, "ordinal")))
+    return t("city_latest", lang, period=period_label, parts=("，" if lang == "zh" else ", ").join(parts))
 
 
 def own_figures(rows: pd.DataFrame) -> pd.DataFrame:

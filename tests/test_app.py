@@ -138,7 +138,7 @@ def test_city_profile_for_chongqing_ranks_within_province_and_west(dense):
     at = dense("city", family="tencent_internet_plus", edition="2019", cities="重庆")
     body = texts(at)
     assert "重庆市" in [h.value for h in at.header]
-    assert "全国第6名" in body and "西部第2名" in body
+    assert "2019年版（2018年数据）：全国第6名，西部第2名" in body  # a municipality is not "1st in its province"
     grid = at.dataframe[0].value.set_index("indicator")  # the indicator × period grid
     assert grid.loc["总指数"].tolist() == ["", "8", "7", "6"]  # the 2016 edition did not publish 重庆
     assert list(grid.columns)[-1] == "2019年版（2018年数据）"
@@ -150,6 +150,21 @@ def test_compare_two_cities_side_by_side(dense):
     grid = at.dataframe[0].value
     assert list(grid.columns)[1:] == ["重庆", "成都"]
     assert grid.iloc[0, 1].startswith("#85") and grid.iloc[0, 2].startswith("#30")
+
+
+def test_compare_over_time_offers_each_kind(dense):
+    at = dense("compare", family="pku_dfiic", period="2020", mode="time", kind="sub_industry", cities="重庆,成都")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    panels = {a["text"] for a in spec["layout"]["annotations"]}
+    assert {"支付", "保险", "信贷"} <= panels  # PKU-DFIIC's business types over 2011–2023
+    assert at.query_params["kind"] == "sub_industry"
+
+
+def test_compare_link_keeps_the_default_cities_and_bands_are_no_lines(app):
+    fallback = app("compare", edition="2018")  # no cities chosen: the top three, written to the link
+    assert fallback.query_params["cities"] == "深圳,广州,北京"
+    bands = app("compare", edition="2018", mode="time", kind="sub_industry", cities="重庆,成都")
+    assert [c for c in bands.caption if c.value.startswith("“前N”只是一个区间")]  # bands are not lines
 
 
 def test_data_page_lists_releases_with_citations(dense):
@@ -209,6 +224,19 @@ def test_the_sub_indices_page_offers_the_2018_sub_industries_as_bands(app):
     assert control.options == ["分项指数", "细分行业"]
     control.set_value("sub_industry").run()
     assert "在全部 10 个已公布的细分行业中都进入前 10 名：成都、重庆" in texts(at)
+
+
+def test_pku_city_profile_shows_the_value_history_beside_the_rank_history(dense):
+    at = dense("city", family="pku_dfiic", period="2023", cities="重庆")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert [s["layout"]["title"]["text"] for s in specs] == ["重庆市的名次走势", "重庆市的指数值走势"]
+    total = next(tr for tr in specs[1]["data"] if tr["name"] == "数字普惠金融总指数")
+    assert total["y"][-1] > total["y"][0]  # the value rose 2011 → 2023 while the rank fell: both shown
+
+
+def test_city_headline_gives_the_province_rank_where_the_province_ranks_others(app):
+    at = app("city", edition="2018", cities="深圳")
+    assert "2018年版（2017年数据）：全国第1名，省内第1名" in texts(at)  # 广州 and 东莞 are ranked in 广东 too
 
 
 def test_city_profile_says_which_year_a_restated_figure_describes_and_cites_sources_without_url(app):

@@ -129,6 +129,7 @@ def test_history_chart_shows_chongqing_8th_then_7th_with_one_tick_per_rank():
     assert charts.rank_axis(97, "en", [100, 0.2])["tickvals"] == [1, 20, 40, 60, 80]  # the best rank labelled
     assert charts.rank_axis(337, "en", [340, 0.2])["tickvals"] == [1, 100, 200, 300]
     assert [t for t in line.text if t] == ["#7"]  # the headline's period is labelled, and it is the last point
+    assert [a.text for a in fig.layout.annotations if a.text == "所选时期"]  # the band says what it marks
 
 
 def test_the_city_headline_and_its_chart_label_the_same_period(full_warehouse, monkeypatch):
@@ -196,6 +197,8 @@ def test_profile_without_enough_ranked_peers_has_no_peer_marker_or_legend_entry(
     profile = views.profile_frame(subs, CHENGDU, "province")  # no other 四川 city is ranked
     fig = charts.profile_dots(profile, "成都", "同省份地区", "zh", "成都")
     assert [tr.name for tr in fig.data] == ["成都"]
+    axis = fig.layout.xaxis
+    assert axis.range[0] < axis.range[1]  # rank 1 at the left, as on the rankings' dot plot
 
 
 def test_profile_labels_sit_on_opposite_sides_of_close_dots(full_warehouse, monkeypatch):
@@ -234,7 +237,7 @@ def test_ranking_dots_state_their_colours_and_the_slope_chart_keeps_vermillion_f
     drawn = {tr.line.color for tr in slope.data}
     assert charts.WEST not in drawn and charts.FELL in drawn  # 杭州 fell 6 → 9: not in the western colour
     assert "fell" in slope.layout.title.subtitle.text and "rose" in slope.layout.title.subtitle.text
-    assert charts.HIGHLIGHT not in charts.OKABE_ITO  # amber means "chosen" only
+    assert charts.HIGHLIGHT not in charts.OKABE_ITO and charts.WEST not in charts.OKABE_ITO  # one meaning each
 
 
 def test_scatter_names_never_overlap_and_the_chosen_city_is_always_named():

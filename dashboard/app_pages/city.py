@@ -33,30 +33,32 @@ name = names[city]
 st.header(name)
 latest = views.headline_total(rows, f.period)
 if latest is not None:
-    key = "city_latest" if bool(latest["is_west"]) else "city_latest_nowest"
-    st.markdown(t(key, lang, period=v.period_label(latest["period"]),
-                  rank=pres.rank_text(latest["rank"], None, lang, "ordinal"),
-                  province_rank=pres.rank_text(latest["province_rank"], None, lang, "ordinal"),
-                  west_rank=pres.rank_text(latest["west_rank"], None, lang, "ordinal")))
+    st.markdown(views.city_headline(latest, v.period_label(latest["period"]), lang))
     st.caption(t("within_note", lang))
 
-# The history follows the total and its sub-indices (a dense panel's sub-industries would bury them). One chart
-# and one grid, showing ranks or (where they compare) values: a page switch draws one chart, not two.
+# The history follows the total and its sub-indices (a dense panel's sub-industries would bury them). Where values
+# compare (one framework), the value history stands beside the rank history (a rank can fall while the value
+# rises: both are the story); the grid shows one of the two.
 own = views.own_figures(rows)
 main = own[own["indicator_kind"].isin(["total", "sub_index"])]
 measures = ["rank", "value"] if pres.values_comparable(v.family, main) else ["rank"]
-measure = controls.choice(t("city_grid_show", lang), measures, "city_show", url="show",
-                          format_func=lambda m: t(f"view_{m}", lang))
-lines = main.dropna(subset=[measure])
-if not lines.empty:
-    title = t("city_history_title" if measure == "rank" else "city_values_title", lang, city=name)
-    fig = charts.history_chart(lines, v.periods, lang, title, measure,
-                               q.ranking_periods(f.family, f.level) if measure == "rank" else None,
-                               latest["period"] if latest is not None else f.period, chrome.is_phone())
-    chrome.chart(v, fig, "city_history", f"{f.family}_{f.level}_{city}_{measure}_history",
-                 chrome.attribution(v, title, lines["release_id"], pres.rank_sources(lines), filtered=False))
+held = q.ranking_periods(f.family, f.level)
+mark = latest["period"] if latest is not None else f.period
+for measure_shown, column in zip(measures, st.columns(len(measures)), strict=True):
+    lines = main.dropna(subset=[measure_shown])
+    if lines.empty:
+        continue
+    title = t("city_history_title" if measure_shown == "rank" else "city_values_title", lang, city=name)
+    fig = charts.history_chart(lines, v.periods, lang, title, measure_shown,
+                               held if measure_shown == "rank" else None, mark,
+                               chrome.is_phone() or len(measures) > 1)
+    with column:
+        chrome.chart(v, fig, f"city_history_{measure_shown}", f"{f.family}_{f.level}_{city}_{measure_shown}_history",
+                     chrome.attribution(v, title, lines["release_id"], pres.rank_sources(lines), filtered=False))
 
 st.subheader(t("city_table", lang))
+measure = controls.choice(t("city_grid_show", lang), measures, "city_show", url="show",
+                          format_func=lambda m: t(f"view_{m}", lang))
 grid = views.city_grid(rows, v.labels, lang, measure)
 columns.table(grid, lang, fit=True, key="city_grid_table")
 st.caption(t("city_grid_note", lang))

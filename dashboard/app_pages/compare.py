@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import charts, chrome, columns, controls, downloads, filters, views
+from dashboard import charts, chrome, columns, controls, downloads, filters, urlstate, views
 from dashboard import presentation as pres
 from dashboard import queries as q
-from dashboard.i18n import t
+from dashboard.i18n import t, t_family
 
 v = filters.current()
 f, lang = v.filters, v.lang
@@ -15,12 +15,17 @@ if len(chosen) < 2:
     st.info(t("compare_need", lang), icon=":material/touch_app:")
     ranking = q.ranking(f.family, f.period, f.indicator, f.level, f.region, f.province)
     chosen = [*chosen, *[a for a in ranking.dropna(subset=["rank"])["adcode"] if a not in chosen]][:3]
+    short = dict(zip(ranking["adcode"], ranking["region_short_zh"], strict=True))
+    urlstate.register("cities", ",".join(short.get(a, a) for a in chosen))  # the link reopens these, not today's top
 mode = controls.choice(t("compare_mode", lang), ["period", "time"], "compare_mode", url="mode",
                        format_func=lambda m: t(f"compare_mode_{m}", lang))
 compact = chrome.is_phone()
 
 if mode == "time":
-    history = q.regions_history(f.family, f.level, chosen, ["total", "sub_index"])
+    kinds = v.ranked_kinds() or ["sub_index"]
+    kind = controls.choice(t("sub_kinds", lang), kinds, "compare_kind", url="kind",
+                           format_func=lambda k: t_family(f"kind_{k}", f.family, lang))
+    history = q.regions_history(f.family, f.level, chosen, ["total", kind])
     if history.empty:
         st.warning(t("no_rows", lang))
         chrome.stop()
@@ -31,8 +36,9 @@ if mode == "time":
     fig = charts.compare_over_time(history, v.periods, chosen, lang, title, measure,
                                    q.ranking_periods(f.family, f.level) if measure == "rank" else None, compact)
     source = chrome.attribution(v, title, history["release_id"], pres.rank_sources(history), filtered=False)
+    bands = (history["rank"].isna() & history["rank_at_most"].notna()).any()
     chrome.chart(v, fig, "compare_time", f"{f.family}_{f.level}_compare_over_time", source,
-                 [t("compare_time_note", lang)])
+                 [t("compare_time_note", lang)] + ([t("compare_time_bands", lang)] if bands else []))
     chrome.stop()
 
 data = q.compare(f.family, f.period, f.level, chosen)

@@ -100,6 +100,10 @@ def test_the_embedded_view_at_640_by_480_has_no_sidebar_and_no_clipped_chart(ful
     page.goto(f"{full_app.url}/rankings?{PKU}&cities=重庆&embed=true", wait_until="domcontentloaded")
     browse.wait_idle(page)
     assert not page.get_by_test_id("stSidebar").is_visible(), "the sidebar shows in the embedded view"
+    assert not page.get_by_test_id("stExpandSidebarButton").is_visible(), "a sidebar opener in the frame"
+    top = page.evaluate("""() => document.querySelector('[data-testid="stPlotlyChart"]').getBoundingClientRect().top""")
+    assert top < 480 / 2, f"the chart starts {top:.0f} px down: below half the frame's first screen"
+    assert not page.locator("[data-testid=stMain] [data-testid=stPopover]").count(), "a Share button in the frame"
     widths = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg')]
         .map(svg => svg.getBoundingClientRect()).map(r => [r.left, r.right])""")
     assert widths and all(left >= 0 and right <= 640 for left, right in widths), f"charts cut at 640 px: {widths}"
