@@ -39,8 +39,7 @@ import yaml
 
 from benchmarks.common import PROJECT_ROOT, SYNTHETIC_FAMILY, SYNTHETIC_MARK, write_json
 
-SIZES = {"smoke": 50_000, "0.1M": 100_000, "0.35M": 350_000, "1M": 1_000_000, "default": 3_500_000,
-         "11M": 11_000_000, "35M": 35_000_000}  # growth: 0.35 M, default (3.45 M), 11 M, 35 M (10× default)
+SIZES = {"smoke": 50_000, "0.1M": 100_000, "1M": 1_000_000, "default": 3_500_000}
 DEFAULT_REGIONS, DEFAULT_EDITIONS, DEFAULT_INDICATORS = 2_900, 20, 60
 MIN_EDITIONS = 2  # rank changes need a previous edition
 MAX_EDITIONS = 34  # data years 1990..2023

@@ -23,7 +23,6 @@ import pyarrow as pa
 
 from etl import export
 from etl.paths import WAREHOUSE_PATH
-from etl.sidecar import SCOPES
 
 REGION_GROUPS = ("east", "central", "west", "northeast")
 LEVELS = ("city", "province", "county")
@@ -31,7 +30,7 @@ CACHE_ENTRIES = 512
 CACHE_BYTES = 64 * 2**20  # results kept per process; bigger ones (whole-family extracts) are never cached
 CACHE_ITEM_BYTES = 8 * 2**20
 # The reader's DuckDB buffer pool: the server stays small with many sessions (queries read a few row groups).
-READER_SETTINGS = {"memory_limit": "256MB", "threads": 2}
+READER_SETTINGS = {"memory_limit": "256MB", "threads": 2, "disabled_optimizers": "join_filter_pushdown"}
 
 
 class WarehouseMissing(RuntimeError):
@@ -148,20 +147,13 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 def fetch(sql: str, params: Sequence = (), path: Path | None = None, cache: bool = True) -> pd.DataFrame:
     """Run a query against the pinned (or current) file, cached per file version; returns a copy."""
     snap = _snapshot(path)
-    params = tuple(tuple(p) if isinstance(p, list) else p for p in params)
-    return _cached(snap, (sql, params), lambda: _run(snap, sql, params), cache)
-
-
-def _cached(snap: Snapshot, what: tuple, compute: Callable[[], tuple[pd.DataFrame, int]], cache: bool = True
-            ) -> pd.DataFrame:
-    """compute()'s frame (and its size in bytes), cached per file version under `what`; returns a copy."""
-    key = (snap.path, snap.version, *what)
+    key = (snap.path, snap.version, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit[0].copy()
-    frame, size = compute()
+    frame, size = _run(snap, sql, key[3])
     if not cache or size > CACHE_ITEM_BYTES:
         return frame
     with _CACHE_LOCK:
@@ -173,37 +165,6 @@ def _cached(snap: Snapshot, what: tuple, compute: Callable[[], tuple[pd.DataFram
             while len(_CACHE) > CACHE_ENTRIES or sum(n for _, n in _CACHE.values()) > CACHE_BYTES:
                 _CACHE.popitem(last=False)
     return frame.copy()
-
-
-def _arrow(snap: Snapshot, sql: str, params: Sequence = ()) -> pa.Table:
-    cursor = snap.con.cursor()
-    try:
-        return cursor.sql(sql, params=list(params)).to_arrow_table()
-    finally:
-        cursor.close()
-
-
-_DIMS: dict[tuple[Path, Version], dict[str, pa.Table]] = {}
-_DIMS_LOCK = threading.Lock()
-# Dimension columns by key (position = key), read once per file version: a query with many rows returns keys and
-# takes the names from these (DuckDB joining and sorting 15 text columns per row is what a large result costs).
-_DIM_SQL = {
-    "region": "SELECT adcode, name_zh, short_zh, name_en, province_zh, is_west, economic_region FROM region_data "
-              "ORDER BY region_key",
-    "indicator": "SELECT code, name_zh, name_en, kind, parent, sort FROM indicator_data ORDER BY indicator_key",
-    "release": "SELECT release_id FROM release_data ORDER BY release_key",
-    "source": "SELECT basis, source_url FROM observation_source ORDER BY row_key",
-}
-
-
-def _dims(snap: Snapshot) -> dict[str, pa.Table]:
-    key = (snap.path, snap.version)
-    with _DIMS_LOCK:
-        if key not in _DIMS:
-            for old in [k for k in _DIMS if k[0] == snap.path]:
-                del _DIMS[old]
-            _DIMS[key] = {name: _arrow(snap, sql) for name, sql in _DIM_SQL.items()}
-        return _DIMS[key]
 
 
 def clear_cache() -> None:
@@ -284,22 +245,10 @@ def resolve_names(names: Sequence[str], level: str) -> list[str]:
 
 # ---------------------------------------------------------------- rankings
 
-# The integer-keyed facts (etl/facts.py) and the dimensions they key; filters on the dimensions reach the facts'
-# scan as key ranges (DuckDB's join filters), and the facts' ranking order makes those ranges a few row groups.
-_FACTS = """
-    FROM observation_data f
-    JOIN period p USING (period_key) JOIN release_data r USING (release_key) JOIN region_data g USING (region_key)
-    JOIN indicator_data i USING (indicator_key)"""
-_SOURCES = " JOIN observation_source o USING (row_key)"
-_CONCEPTS = " JOIN concept_data c USING (concept_key)"
-_RANK_SOURCE = "CASE WHEN f.rank IS NULL THEN NULL WHEN f.rank_computed THEN 'computed' ELSE 'published' END"
-NATIONAL = SCOPES.index("national")
-_NATIONAL = f"f.scope_key = {NATIONAL} AND NOT f.is_restated"  # a period's own national figures
-
 _FILTER = """
-    AND (? = 'all' OR g.economic_region = ?)
-    AND (? IS NULL OR g.province_adcode = ?)
-    AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], g.adcode))"""
+    AND (? = 'all' OR k.economic_region = ?)
+    AND (? IS NULL OR k.province_adcode = ?)
+    AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], k.adcode))"""
 
 
 def _filter_params(region: str, province: str | None, adcodes: Sequence[str]) -> list:
@@ -312,22 +261,31 @@ def ranking(family: str, period: str, indicator: str, level: str, region: str = 
     rank history (for sparklines). Rows in reading order: exact ranks, each band ('top N') after the exact ranks
     up to N, then value-only rows."""
     return fetch(f"""
-        SELECT f.rank, f.rank_at_most, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en,
-               g.adcode, g.province_zh, g.province_en, g.economic_region, g.is_west, f.value, f.previous_rank,
-               CASE WHEN f.rank IS NOT NULL THEN p.previous_period END AS previous_period,
-               f.previous_rank - f.rank AS rank_change,
-               CASE WHEN f.rank IS NOT NULL THEN r.framework <> p.previous_framework END AS framework_changed,
-               f.previous_ranked, f.ranked_before, h.history,
-               CASE WHEN h.history IS NOT NULL THEN hp.history_periods END AS history_periods, o.basis,
-               o.basis_note, {_RANK_SOURCE} AS rank_source, o.source_url, o.source_ref, i.code AS indicator,
-               i.name_zh AS indicator_zh, i.name_en AS indicator_en, p.period, f.data_year::INTEGER AS data_year,
-               r.edition, r.release_id
-        {_FACTS}{_SOURCES}
-        LEFT JOIN rank_history_data h ON h.concept_key = f.concept_key AND h.region_key = f.region_key
-        LEFT JOIN rank_history_periods hp ON hp.concept_key = f.concept_key AND hp.level = g.level
-        WHERE p.family = ? AND p.period = ? AND i.code = ? AND g.level = ? AND {_NATIONAL} {_FILTER}
-        ORDER BY coalesce(f.rank, f.rank_at_most + 0.5) NULLS LAST, f.value DESC NULLS LAST, g.adcode""",
-                 [family, period, indicator, level, *_filter_params(region, province, adcodes)])
+        WITH hist AS (
+            SELECT adcode, history, history_periods FROM rank_history_data
+            WHERE family = ? AND level = ? AND concept = ?)
+        SELECT k.rank, k.rank_at_most, k.region_zh, k.region_short_zh, k.region_en, k.adcode, k.province_zh,
+               k.province_en, k.economic_region, k.is_west, k.value, c.previous_rank, c.previous_period,
+               c.rank_change, c.framework_changed, c.previous_ranked, c.ranked_before, h.history,
+               h.history_periods, k.basis, k.basis_note, k.rank_source,
+               k.source_url, k.source_ref, k.indicator, k.indicator_zh, k.indicator_en, k.period, k.data_year,
+               k.edition, k.release_id
+        FROM rankings k
+        LEFT JOIN rank_changes_data c ON c.family = k.family AND c.level = k.level AND c.adcode = k.adcode
+             AND c.period = k.period AND c.indicator = k.indicator
+        LEFT JOIN hist h ON h.adcode = k.adcode
+        WHERE k.family = ? AND k.period = ? AND k.indicator = ? AND k.level = ? AND k.scope = 'national'
+              AND NOT k.is_restated {_FILTER}
+        ORDER BY coalesce(k.rank, k.rank_at_most + 0.5) NULLS LAST, k.value DESC NULLS LAST, k.adcode""",
+                 [family, level, period_concept(family, period, indicator), family, period, indicator, level,
+                  *_filter_params(region, province, adcodes)])
+
+
+def period_concept(family: str, period: str, indicator: str) -> str:
+    """The concept an indicator stands for in one period (renamed indicators share one)."""
+    frame = fetch("SELECT ri.concept FROM release_summary s JOIN release_indicator ri USING (release_id, indicator) "
+                  "WHERE s.family = ? AND s.period = ? AND s.indicator = ? LIMIT 1", [family, period, indicator])
+    return frame["concept"].iloc[0] if len(frame) else indicator
 
 
 def ranking_periods(family: str, level: str) -> dict[str, set[str]]:
@@ -351,151 +309,120 @@ def rank_history(family: str, indicator: str, level: str, adcodes: Sequence[str]
     """Ranks across periods of the indicator's concept (renamed indicators linked), national scope, one row
     per region × period. With no adcodes: every region ranked in any period (callers pick the top ones)."""
     return fetch(f"""
-        SELECT p.period, f.data_year::INTEGER AS data_year, r.edition, r.framework, g.adcode, g.name_zh AS region_zh,
-               g.short_zh AS region_short_zh, g.name_en AS region_en, g.province_zh, g.is_west, g.economic_region,
-               i.code AS indicator, i.name_zh AS indicator_zh, i.name_en AS indicator_en, f.rank, f.value, o.basis,
-               {_RANK_SOURCE} AS rank_source, o.source_url
-        {_FACTS}{_SOURCES}{_CONCEPTS}
-        WHERE c.family = ? AND c.concept = ? AND g.level = ? AND {_NATIONAL} AND f.rank IS NOT NULL {_FILTER}
-        ORDER BY g.adcode, f.data_year, p.period_key""",
-                 [family, concept_of(family, indicator), level, *_filter_params(region, province, adcodes)])
+        SELECT k.period, k.data_year, k.edition, k.framework, k.adcode, k.region_zh, k.region_short_zh,
+               k.region_en, k.province_zh, k.is_west, k.economic_region, k.indicator, k.indicator_zh,
+               k.indicator_en, k.rank, k.value, k.basis, k.rank_source, k.source_url
+        FROM rankings k
+        WHERE k.family = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated AND k.rank IS NOT NULL
+              AND k.concept = ? {_FILTER}
+        ORDER BY k.adcode, k.data_year""",
+                 [family, level, concept_of(family, indicator), *_filter_params(region, province, adcodes)])
 
 
 def map_values(family: str, period: str, indicator: str, level: str) -> pd.DataFrame:
     """Every region of the level (so unpublished ones can be drawn grey), with its rank and value if any."""
-    return fetch(f"""
-        WITH k AS (
-            SELECT f.region_key, f.rank, f.rank_at_most, f.value, {_RANK_SOURCE} AS rank_source, o.basis,
-                   o.source_url, r.release_id
-            {_FACTS}{_SOURCES}
-            WHERE p.family = ? AND p.period = ? AND i.code = ? AND g.level = ? AND {_NATIONAL})
+    return fetch("""
         SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en,
                g.province_adcode, g.province_zh, g.province_en, g.economic_region, g.is_west, g.has_boundary,
                k.rank, k.rank_at_most, k.value, k.rank_source, k.basis, k.source_url, k.release_id,
                k.rank IS NOT NULL OR k.value IS NOT NULL OR k.rank_at_most IS NOT NULL AS published
-        FROM region_data g LEFT JOIN k USING (region_key)
-        WHERE g.level = ? AND (g.valid_to IS NULL OR k.region_key IS NOT NULL)
-        ORDER BY g.adcode""", [family, period, indicator, level, level])
+        FROM region g
+        LEFT JOIN rankings k ON k.adcode = g.adcode AND k.level = g.level AND k.family = ? AND k.period = ?
+             AND k.indicator = ? AND k.scope = 'national' AND NOT k.is_restated
+        WHERE g.level = ? AND (g.valid_to IS NULL OR k.adcode IS NOT NULL)
+        ORDER BY g.adcode""", [family, period, indicator, level])
 
 
 def period_changes(family: str, period: str, indicator: str, level: str, region: str = "all",
                    province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """Rank changes into `period` for the indicator's concept (climbers first)."""
     return fetch(f"""
-        SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en,
-               g.province_zh, g.is_west, g.economic_region, f.rank, f.previous_rank,
-               f.previous_rank - f.rank AS rank_change, p.previous_period,
-               r.framework <> p.previous_framework AS framework_changed, p.period
-        {_FACTS}
-        WHERE p.family = ? AND p.period = ? AND i.code = ? AND g.level = ? AND {_NATIONAL} AND f.rank IS NOT NULL
-              {_FILTER}
-        ORDER BY rank_change DESC NULLS LAST, f.rank, g.adcode""",
-                 [family, period, indicator, level, *_filter_params(region, province, adcodes)])
+        SELECT c.adcode, k.name_zh AS region_zh, k.short_zh AS region_short_zh, k.name_en AS region_en,
+               k.province_zh, k.is_west, k.economic_region,
+               c.rank, c.previous_rank, c.rank_change, c.previous_period, c.framework_changed, c.period
+        FROM rank_changes_data c
+        JOIN region k ON k.adcode = c.adcode AND k.level = c.level
+        WHERE c.family = ? AND c.period = ? AND c.level = ? AND c.concept = ? {_FILTER}
+        ORDER BY c.rank_change DESC NULLS LAST, c.rank""",
+                 [family, period, level, period_concept(family, period, indicator),
+                  *_filter_params(region, province, adcodes)])
 
 
 def slope(family: str, indicator: str, level: str, start: str, end: str, region: str = "all",
           province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """Ranks of the indicator's concept in two periods, side by side (regions ranked in both or either)."""
     return fetch(f"""
-        WITH k AS (
-            SELECT p.period, g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh,
-                   g.name_en AS region_en, g.is_west, f.rank, {_RANK_SOURCE} AS rank_source
-            {_FACTS}{_CONCEPTS}
-            WHERE c.family = ? AND c.concept = ? AND g.level = ? AND p.period IN (?, ?) AND {_NATIONAL}
-                  AND f.rank IS NOT NULL {_FILTER})
+        WITH r AS (
+            SELECT k.* FROM rankings k
+            WHERE k.family = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+                  AND k.rank IS NOT NULL AND k.concept = ? {_FILTER})
         SELECT coalesce(a.adcode, b.adcode) AS adcode, coalesce(a.region_zh, b.region_zh) AS region_zh,
                coalesce(a.region_short_zh, b.region_short_zh) AS region_short_zh,
                coalesce(a.region_en, b.region_en) AS region_en, coalesce(a.is_west, b.is_west) AS is_west,
                a.rank AS start_rank, b.rank AS end_rank, a.rank - b.rank AS rank_change,
                coalesce(b.rank_source, a.rank_source) AS rank_source
-        FROM (SELECT * FROM k WHERE period = ?) a FULL JOIN (SELECT * FROM k WHERE period = ?) b USING (adcode)
-        ORDER BY end_rank NULLS LAST, start_rank, adcode""",
-                 [family, concept_of(family, indicator), level, start, end,
-                  *_filter_params(region, province, adcodes), start, end])
+        FROM (SELECT * FROM r WHERE period = ?) a FULL JOIN (SELECT * FROM r WHERE period = ?) b USING (adcode)
+        ORDER BY end_rank NULLS LAST, start_rank""",
+                 [family, level, concept_of(family, indicator), *_filter_params(region, province, adcodes), start, end])
 
 
 def subindicator_ranks(family: str, period: str, level: str, kinds: Sequence[str], region: str = "all",
                        province: str | None = None, adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """Ranks (and values) of every sub-indicator of the given kinds in one period, one row per region × indicator."""
-    params = (family, period, level, list(kinds), *_filter_params(region, province, adcodes))
-    snap = _snapshot(None)
-    return _cached(snap, ("subindicator_ranks", tuple(tuple(p) if isinstance(p, list) else p for p in params)),
-                   partial(_subindicator_ranks, snap, params))
-
-
-def _subindicator_ranks(snap: Snapshot, params: Sequence) -> tuple[pd.DataFrame, int]:
-    # Thousands of regions × dozens of indicators: the facts' keys and numbers in order from SQL, names by key.
-    facts = _arrow(snap, f"""
-        SELECT f.region_key, f.indicator_key, f.row_key, f.release_key, f.rank, f.rank_at_most, f.value,
-               {_RANK_SOURCE} AS rank_source, f.total_rank
-        {_FACTS}
-        WHERE p.family = ? AND p.period = ? AND g.level = ? AND {_NATIONAL}
-              AND list_contains(?::VARCHAR[], i.kind) {_FILTER}
-        ORDER BY i.sort, coalesce(f.rank, f.rank_at_most + 0.5) NULLS LAST, g.adcode""", params)
-    dims = _dims(snap)
-    region, indicator = dims["region"].take(facts["region_key"]), dims["indicator"].take(facts["indicator_key"])
-    source = dims["source"].take(facts["row_key"])
-    table = pa.table({
-        "adcode": region["adcode"], "region_zh": region["name_zh"], "region_short_zh": region["short_zh"],
-        "region_en": region["name_en"], "province_zh": region["province_zh"], "is_west": region["is_west"],
-        "economic_region": region["economic_region"], "indicator": indicator["code"],
-        "indicator_zh": indicator["name_zh"], "indicator_en": indicator["name_en"], "indicator_kind": indicator["kind"],
-        "indicator_parent": indicator["parent"], "sort": indicator["sort"], "rank": facts["rank"],
-        "rank_at_most": facts["rank_at_most"], "value": facts["value"], "basis": source["basis"],
-        "rank_source": facts["rank_source"], "source_url": source["source_url"], "total_rank": facts["total_rank"],
-        "release_id": dims["release"]["release_id"].take(facts["release_key"])})
-    return _frame(table), table.nbytes
+    return fetch(f"""
+        SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.province_zh, k.is_west, k.economic_region,
+               k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_parent,
+               k.indicator_sort AS sort, k.rank, k.rank_at_most, k.value, k.basis, k.rank_source, k.source_url,
+               k.total_rank, k.release_id
+        FROM rankings k
+        WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+              AND list_contains(?::VARCHAR[], k.indicator_kind) {_FILTER}
+        ORDER BY k.indicator_sort, coalesce(k.rank, k.rank_at_most + 0.5) NULLS LAST""",
+                 [family, period, level, list(kinds), *_filter_params(region, province, adcodes)])
 
 
 def region_rows(family: str, adcode: str, level: str) -> pd.DataFrame:
     """Everything the family published about one region, with ranks within its province and the west
     (precomputed at publish time among the regions ranked nationally in the same ranking)."""
-    return fetch(f"""
-        SELECT p.period, f.data_year::INTEGER AS data_year, r.edition, r.framework, i.code AS indicator,
-               i.name_zh AS indicator_zh, i.name_en AS indicator_en, i.kind AS indicator_kind, c.concept,
-               c.name_zh AS concept_zh, c.name_en AS concept_en, i.sort, s.scope, f.rank, f.rank_at_most, f.value,
-               {_RANK_SOURCE} AS rank_source, o.basis, o.basis_note, o.source_url, o.source_ref, f.is_restated,
-               g.is_west, r.release_id, f.province_rank::BIGINT AS province_rank,
-               f.province_ranked::BIGINT AS province_ranked, f.west_rank::BIGINT AS west_rank,
-               f.west_ranked::BIGINT AS west_ranked, f.ranked::BIGINT AS ranked
-        {_FACTS}{_SOURCES}{_CONCEPTS} JOIN scope s USING (scope_key)
-        WHERE p.family = ? AND g.adcode = ? AND g.level = ?
-        ORDER BY f.data_year, i.sort, s.scope, p.period_key""", [family, adcode, level])
+    return fetch("""
+        SELECT k.period, k.data_year, k.edition, k.framework, k.indicator, k.indicator_zh, k.indicator_en,
+               k.indicator_kind, k.concept, k.concept_zh, k.concept_en, k.indicator_sort AS sort, k.scope, k.rank,
+               k.rank_at_most, k.value, k.rank_source, k.basis, k.basis_note, k.source_url, k.source_ref,
+               k.is_restated, k.is_west, k.release_id,
+               k.province_rank, k.province_ranked, k.west_rank, k.west_ranked, k.ranked
+        FROM rankings k
+        WHERE k.family = ? AND k.adcode = ? AND k.level = ?
+        ORDER BY k.data_year, k.indicator_sort, k.scope""", [family, adcode, level])
 
 
 def compare(family: str, period: str, level: str, adcodes: Sequence[str]) -> pd.DataFrame:
     """Every indicator of one period for the chosen regions (national scope)."""
-    return fetch(f"""
-        SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en, g.is_west,
-               i.code AS indicator, i.name_zh AS indicator_zh, i.name_en AS indicator_en, i.kind AS indicator_kind,
-               i.sort, f.rank, f.rank_at_most, f.value, o.basis, {_RANK_SOURCE} AS rank_source, o.source_url,
-               r.release_id
-        {_FACTS}{_SOURCES}
-        WHERE p.family = ? AND p.period = ? AND g.level = ? AND {_NATIONAL} AND list_contains(?::VARCHAR[], g.adcode)
-        ORDER BY i.sort, coalesce(f.rank, f.rank_at_most + 0.5) NULLS LAST, g.adcode""",
+    return fetch("""
+        SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.is_west, k.indicator, k.indicator_zh,
+               k.indicator_en, k.indicator_kind, k.indicator_sort AS sort, k.rank, k.rank_at_most, k.value, k.basis,
+               k.rank_source, k.source_url, k.release_id
+        FROM rankings k
+        WHERE k.family = ? AND k.period = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+              AND list_contains(?::VARCHAR[], k.adcode)
+        ORDER BY k.indicator_sort, coalesce(k.rank, k.rank_at_most + 0.5) NULLS LAST""",
                  [family, period, level, list(adcodes)])
 
 
 def regions_history(family: str, level: str, adcodes: Sequence[str], kinds: Sequence[str]) -> pd.DataFrame:
     """The regions' national figures in every period for indicators of the given kinds (compare over time)."""
-    return fetch(f"""
-        SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en, g.is_west,
-               p.period, f.data_year::INTEGER AS data_year, r.framework, i.code AS indicator,
-               i.name_zh AS indicator_zh, i.name_en AS indicator_en, i.kind AS indicator_kind, i.sort, c.concept,
-               c.name_zh AS concept_zh, c.name_en AS concept_en, f.rank, f.rank_at_most, f.value,
-               {_RANK_SOURCE} AS rank_source, r.release_id
-        {_FACTS}{_CONCEPTS}
-        WHERE p.family = ? AND g.level = ? AND {_NATIONAL} AND list_contains(?::VARCHAR[], g.adcode)
-              AND list_contains(?::VARCHAR[], i.kind)
-        ORDER BY i.sort, g.adcode, f.data_year, p.period_key""", [family, level, list(adcodes), list(kinds)])
+    return fetch("""
+        SELECT k.adcode, k.region_zh, k.region_short_zh, k.region_en, k.is_west, k.period, k.data_year, k.framework,
+               k.indicator, k.indicator_zh, k.indicator_en, k.indicator_kind, k.indicator_sort AS sort, k.concept,
+               k.concept_zh, k.concept_en, k.rank, k.rank_at_most, k.value, k.rank_source, k.release_id
+        FROM rankings k
+        WHERE k.family = ? AND k.level = ? AND k.scope = 'national' AND NOT k.is_restated
+              AND list_contains(?::VARCHAR[], k.adcode) AND list_contains(?::VARCHAR[], k.indicator_kind)
+        ORDER BY k.indicator_sort, k.adcode, k.data_year""", [family, level, list(adcodes), list(kinds)])
 
 
-_EXTRACT_WHERE = """
+_EXTRACT_WHERE = f"""
         WHERE k.family = ? AND (? IS NULL OR k.period = ?) AND (? IS NULL OR k.indicator = ?)
-              AND (? IS NULL OR k.level = ?)
-              AND (? = 'all' OR k.economic_region = ?)
-              AND (? IS NULL OR k.province_adcode = ?)
-              AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], k.adcode))"""
+              AND (? IS NULL OR k.level = ?) {_FILTER}"""
 
 
 def _extract_params(family: str, period: str | None, indicator: str | None, level: str | None, region: str,
@@ -521,12 +448,8 @@ def extract_releases(family: str, period: str | None = None, indicator: str | No
                      level: str | None = None, region: str = "all", province: str | None = None,
                      adcodes: Sequence[str] = ()) -> pd.DataFrame:
     """The releases `extract` would return rows of with the same arguments, and how many rows of each."""
-    return fetch(f"""
-        SELECT r.release_id, count(*) AS n
-        {_FACTS}
-        WHERE p.family = ? AND (? IS NULL OR p.period = ?) AND (? IS NULL OR i.code = ?) AND (? IS NULL OR g.level = ?)
-              {_FILTER}
-        GROUP BY ALL ORDER BY ALL""", _extract_params(family, period, indicator, level, region, province, adcodes))
+    return fetch(f"SELECT k.release_id, count(*) AS n FROM rankings k {_EXTRACT_WHERE} GROUP BY ALL ORDER BY ALL",
+                 _extract_params(family, period, indicator, level, region, province, adcodes))
 
 
 # ---------------------------------------------------------------- provenance
@@ -566,11 +489,11 @@ def _parquet_zip(snap: Snapshot, family: str, name: str) -> bytes:
 
 # ---------------------------------------------------------------- index families side by side
 
-_NATIONAL_RANKS = f"""
-    SELECT g.adcode, g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en, g.is_west,
-           g.economic_region, f.rank, {_RANK_SOURCE} AS rank_source, r.release_id
-    {_FACTS}
-    WHERE p.family = ? AND p.period = ? AND i.code = ? AND g.level = ? AND {_NATIONAL} AND f.rank IS NOT NULL"""
+_NATIONAL_RANKS = """
+    SELECT adcode, region_zh, region_short_zh, region_en, is_west, economic_region, rank, rank_source, release_id
+    FROM rankings
+    WHERE family = ? AND period = ? AND indicator = ? AND level = ? AND scope = 'national' AND NOT is_restated
+          AND rank IS NOT NULL"""
 
 
 def paired_ranks(a: tuple[str, str, str], b: tuple[str, str, str], level: str) -> pd.DataFrame:
@@ -608,12 +531,11 @@ def agreement(a: tuple[str, str, str], b: tuple[str, str, str], level: str) -> p
 
 def cross_history(families: Sequence[str], level: str, adcodes: Sequence[str]) -> pd.DataFrame:
     """The regions' national total-index ranks in each family, by data year (editions and panels on one axis)."""
-    return fetch(f"""
-        SELECT p.family, r.framework, r.edition, p.period, f.data_year::INTEGER AS data_year, g.adcode,
-               g.name_zh AS region_zh, g.short_zh AS region_short_zh, g.name_en AS region_en, i.code AS indicator,
-               i.name_zh AS indicator_zh, i.name_en AS indicator_en, f.rank, {_RANK_SOURCE} AS rank_source,
-               r.release_id
-        {_FACTS}
-        WHERE list_contains(?::VARCHAR[], p.family) AND g.level = ? AND i.kind = 'total' AND {_NATIONAL}
-              AND f.rank IS NOT NULL AND list_contains(?::VARCHAR[], g.adcode)
-        ORDER BY p.family, g.adcode, f.data_year, p.period_key""", [list(families), level, list(adcodes)])
+    return fetch("""
+        SELECT k.family, k.framework, k.edition, k.period, k.data_year, k.adcode, k.region_zh, k.region_short_zh,
+               k.region_en, k.indicator, k.indicator_zh, k.indicator_en, k.rank, k.rank_source, k.release_id
+        FROM rankings k
+        WHERE list_contains(?::VARCHAR[], k.family) AND k.level = ? AND k.indicator_kind = 'total'
+              AND k.scope = 'national' AND NOT k.is_restated AND k.rank IS NOT NULL
+              AND list_contains(?::VARCHAR[], k.adcode)
+        ORDER BY k.family, k.adcode, k.data_year""", [list(families), level, list(adcodes)])

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from etl import publish as pub
@@ -35,10 +34,10 @@ class Summary:
         lines = [head, "-" * len(head)]
         for rel in self.releases:
             obs = rel.observations
-            years = obs.rows["data_year"]
-            lines.append(f"{rel.sidecar.release_id:<34} {f'{years.min()}–{years.max()}':<11} {rel.parsed_rows:>7,} "
-                         f"{len(obs):>9,} {obs.rows['adcode'].nunique():>7,} {obs.slots['indicator'].nunique():>6} "
-                         f"{int((~np.isnan(obs.rank)).sum()):>7,}")
+            years = f"{obs['data_year'].min()}–{obs['data_year'].max()}"
+            lines.append(f"{rel.sidecar.release_id:<34} {years:<11} {rel.parsed_rows:>7,} {len(obs):>9,} "
+                         f"{obs['adcode'].nunique():>7,} {obs['indicator'].nunique():>6} "
+                         f"{int(obs['rank'].notna().sum()):>7,}")
         total = sum(len(r.observations) for r in self.releases)
         lines.append("-" * len(head))
         lines.append(f"{len(self.releases)} releases, {total:,} observations, {len(self.warnings)} warnings, "

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.catalogue import header_roles
-from etl.parse import Parsed, concat, report_cells
+from etl.parse import PARSED_COLUMNS, report_cells
 from etl.pdf_extract import Document, Table
 from etl.pdfspec import PdfSpec, PdfTableSpec
 from etl.problems import InputError, Problem, Problems, located
@@ -106,18 +106,20 @@ def _on_page(error: InputError, path: Path, page: str) -> InputError:
     return InputError(Problems(items))
 
 
-def _cells(path: Path, table: Table, wanted: PdfTableSpec, sc: Sidecar) -> Parsed:
+def _cells(path: Path, table: Table, wanted: PdfTableSpec, sc: Sidecar) -> pd.DataFrame:
     mapped = replace(sc, indicators=wanted.indicators or sc.indicators, columns={**sc.columns, **wanted.columns})
-    parts = []
+    frames = []
     for part in table.parts:
         try:
             raw = table_from_rows(path, table.header, [cells for _, cells in part.rows],
                                   [row for row, _ in part.rows], mapped.columns, part.page)
-            level = {"level_raw": wanted.level} if wanted.level and "level" not in raw.columns else {}
-            parts.append(report_cells(path, raw, mapped, **level))
+            frame = report_cells(path, raw, mapped)
         except InputError as error:
             raise _on_page(error, path, part.page) from None
-    return concat(parts)
+        if wanted.level and "level" not in raw.frame:
+            frame["level_raw"] = wanted.level
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def tables_of(path: Path, sc: Sidecar) -> list[tuple[Table, PdfTableSpec]]:
@@ -129,9 +131,10 @@ def tables_of(path: Path, sc: Sidecar) -> list[tuple[Table, PdfTableSpec]]:
     return select(path, tables, spec)
 
 
-def parse_pdf(path: Path, sc: Sidecar) -> Parsed:
-    """Raw cells of every selected table, like etl.parse's adapters."""
-    return concat([_cells(path, table, wanted, sc) for table, wanted in tables_of(path, sc)])
+def parse_pdf(path: Path, sc: Sidecar) -> pd.DataFrame:
+    """Raw long cells of every selected table, like etl.parse's adapters."""
+    frames = [_cells(path, table, wanted, sc) for table, wanted in tables_of(path, sc)]
+    return pd.concat(frames, ignore_index=True)[PARSED_COLUMNS]
 
 
 def extracted_frame(path: Path, sc: Sidecar) -> pd.DataFrame:

@@ -12,16 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from etl.catalogue import Family, families
-from etl.facts import build_facts, dimensions
-from etl.harmonize import Observations, harmonize
+from etl.harmonize import harmonize
 from etl.parse import parse
 from etl.paths import SIDECAR_SUFFIX
 from etl.problems import InputError, Problems
 from etl.regions import region_aliases, region_master, resolver
-from etl.sidecar import SCOPES, Sidecar, load_sidecar
+from etl.sidecar import Sidecar, load_sidecar
 from etl.validate import validate
 
 Progress = Callable[[str], None]
@@ -38,7 +36,7 @@ def sha256(path: Path) -> str:
 @dataclass
 class LoadedRelease:
     sidecar: Sidecar
-    observations: Observations
+    observations: pd.DataFrame
     raw_sha256: str
     sidecar_sha256: str
     parsed_rows: int
@@ -97,7 +95,7 @@ def load_release(sidecar_path: Path, problems: Problems, progress: Progress) -> 
         return None
     progress(f"  parse      {sc.release_id:<34} {len(parsed):>9,} cells  ({sc.format})")
     obs = harmonize(parsed, sc, family, resolver(), region_master(), local)
-    progress(f"  harmonize  {sc.release_id:<34} {int(obs.ok.sum()):>9,} observations")
+    progress(f"  harmonize  {sc.release_id:<34} {int(obs['_ok'].sum()):>9,} observations")
     validate(obs, sc, family.indicators["code"].tolist(), local)
     progress(f"  validate   {sc.release_id:<34} {len(local.errors):>9,} errors, {len(local.warnings)} warnings")
     problems.extend(local)
@@ -123,7 +121,7 @@ def load_all(sidecars: list[Path], progress: Progress) -> RunResult:
 
 
 def _release_row(rel: LoadedRelease, raw_dir: Path, loaded_at: dt.datetime) -> dict:
-    sc, years = rel.sidecar, rel.observations.rows["data_year"]
+    sc, years = rel.sidecar, rel.observations["data_year"]
     return {
         "release_id": sc.release_id, "family": sc.family, "edition": sc.edition, "data_year": sc.data_year,
         "data_year_from": int(years.min()), "data_year_to": int(years.max()), "title": sc.title,
@@ -150,7 +148,7 @@ def _release_indicators(rel: LoadedRelease) -> pd.DataFrame:
     """Concept per indicator for this release: the sidecar's override, else the catalogue's default."""
     sc = rel.sidecar
     defaults = families()[sc.family].indicators.set_index("code")["concept"]
-    used = sorted(rel.observations.slots["indicator"].unique())
+    used = sorted(rel.observations["indicator"].unique())
     overrides = {m.indicator: m.concept for m in sc.indicators.values() if m.concept}
     labels = {}
     for raw, m in sc.indicators.items():
@@ -162,6 +160,23 @@ def _release_indicators(rel: LoadedRelease) -> pd.DataFrame:
     })
 
 
+OBS_COLUMNS = ["release_id", "data_year", "adcode", "level", "indicator", "scope", "value", "rank", "rank_at_most",
+               "basis",
+               "basis_note", "source_url", "source_file", "source_row", "raw_name"]
+
+
+def _observation_rows(rel: LoadedRelease) -> pd.DataFrame:
+    """A release's observations with their period, restatement flag and ranking direction (for computed ranks)."""
+    sc, obs = rel.sidecar, rel.observations[OBS_COLUMNS]
+    direction = families()[sc.family].indicators.set_index("code")["higher_is_better"]
+    years = obs["data_year"].astype("int64")
+    return obs.assign(
+        period=sc.edition if sc.data_year is not None else years.astype(str),
+        is_restated=(years != sc.data_year) if sc.data_year is not None else False,
+        higher_is_better=obs["indicator"].map(direction).astype(bool),
+    )
+
+
 def _family_row(code: str, fam: Family) -> dict:
     return {"code": code, "name_zh": fam.name_zh, "name_en": fam.name_en, "short_zh": fam.short_zh,
             "short_en": fam.short_en, "publisher": fam.publisher,
@@ -170,26 +185,22 @@ def _family_row(code: str, fam: Family) -> dict:
             "methodology_zh": fam.methodology.get("zh"), "methodology_en": fam.methodology.get("en")}
 
 
-def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataFrame
-                    ) -> dict[str, pd.DataFrame | pa.Table]:
-    """Every table of the warehouse: the dimensions (with their keys) and the facts (etl/facts.py)."""
+def assemble_tables(releases: list[LoadedRelease], raw_dir: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     fams = families()
-    release_rows = pd.DataFrame([_release_row(r, raw_dir, loaded_at) for r in releases])
-    release_indicator = pd.concat([_release_indicators(r) for r in releases] or [pd.DataFrame(
-        columns=["release_id", "indicator", "concept", "source_labels"])], ignore_index=True)
-    dims = dimensions(region_master(), [(r.sidecar, r.observations) for r in releases], release_rows,
-                      release_indicator)
-    facts = build_facts([(r.sidecar, r.observations) for r in releases], dims)
+    empty_obs = pd.DataFrame(columns=[*OBS_COLUMNS, "period", "is_restated", "higher_is_better"])
+    indicators = pd.concat([f.indicators.assign(family=code) for code, f in fams.items()], ignore_index=True)
+    concepts = pd.concat([f.concepts.assign(family=code) for code, f in fams.items()], ignore_index=True)
     return {
-        "region_data": dims.region, "region_alias": region_aliases(),
+        "region": region_master(),
+        "region_alias": region_aliases(),
         "family": pd.DataFrame([_family_row(c, f) for c, f in fams.items()]),
-        "release_data": dims.release, "period": dims.period, "indicator_data": dims.indicator,
-        "concept_data": dims.concept,
-        "release_indicator": release_indicator,
-        "scope": pd.DataFrame({"scope_key": range(len(SCOPES)), "scope": SCOPES}),
-        "observation_source": facts.sources, "observation_data": facts.table,
-        "rank_history_data": facts.histories, "rank_history_periods": facts.history_periods,
+        "release": pd.DataFrame([_release_row(r, raw_dir, loaded_at) for r in releases]),
+        "indicator": indicators,
+        "concept": concepts.drop_duplicates(["family", "concept"]),
+        "release_indicator": pd.concat([_release_indicators(r) for r in releases] or [pd.DataFrame(
+            columns=["release_id", "indicator", "concept", "source_labels"])], ignore_index=True),
+        "observation": pd.concat([_observation_rows(r) for r in releases] or [empty_obs], ignore_index=True),
         "etl_run": runs,
     }
 

@@ -17,22 +17,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent
-# Rows per row group (DuckDB's default is 122,880): min/max per group let a page's filter skip the rest, and
-# smaller groups skip more (each group has its own overhead; 32 k was not tuned further, see BENCHMARKS.md).
-ROW_GROUP_SIZE = 32_768
 TMP_MARK = ".tmp-"
-REQUIRED_TABLES = ("region_data", "region", "region_alias", "family", "release_data", "release", "period",
-                   "indicator_data", "indicator", "concept_data", "concept", "release_indicator", "scope",
-                   "observation_source", "observation_data", "rank_history_data", "rank_history_periods",
-                   "release_summary", "region_coverage", "family_summary", "etl_run", "warehouse_info",
-                   "observation", "rankings", "rank_changes")
-# Fact columns holding the dense keys (0 … n - 1) of a dimension table.
-FACT_KEYS = {"region_key": "region_data", "release_key": "release_data", "period_key": "period",
-             "indicator_key": "indicator_data", "concept_key": "concept_data", "scope_key": "scope",
-             "row_key": "observation_source"}
+REQUIRED_TABLES = ("region", "region_alias", "family", "release", "indicator", "concept", "release_indicator",
+                   "observation", "rankings_data", "rank_changes_data", "rank_history_data", "release_summary",
+                   "region_coverage", "family_summary", "etl_run",
+                   "warehouse_info")
 
 
 class LockBusy(RuntimeError):
@@ -84,28 +75,54 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Table) -> None:
-    """Rows of a data frame or an Arrow table (no copy: DuckDB scans either in place) into a table."""
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    con.register("_data", data.select(cols) if isinstance(data, pa.Table) else data[cols])
-    con.execute(f"INSERT INTO {table} SELECT * FROM _data")
-    con.unregister("_data")
+    con.register("_frame", frame[cols])
+    con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+    con.unregister("_frame")
+
+
+# Published ranks win; where a ranking group (release × data year × indicator × level × scope) has values but
+# no published rank at all, ranks are computed from the values: standard competition ranking (ties share the
+# best rank: 1, 2, 2, 4), descending when higher is better. Rows with only a rank keep value NULL (never 0).
+RANKED_INSERT = """
+INSERT INTO observation
+WITH grp AS (
+    SELECT f.*, count(f.rank) OVER (PARTITION BY f.release_id, f.data_year, f.indicator, f.level, f.scope) AS n_pub
+    FROM _frame f)
+SELECT release_id, period, data_year, adcode, level, indicator, scope, value,
+       CASE WHEN rank IS NOT NULL THEN rank
+            WHEN n_pub = 0 AND value IS NOT NULL THEN
+                 CAST(rank() OVER (PARTITION BY release_id, data_year, indicator, level, scope, n_pub, value IS NULL
+                                   ORDER BY CASE WHEN higher_is_better THEN -value ELSE value END) AS INTEGER)
+       END,
+       rank_at_most,
+       CASE WHEN rank IS NOT NULL THEN 'published' WHEN n_pub = 0 AND value IS NOT NULL THEN 'computed' END,
+       is_restated, basis, basis_note, source_url, source_file, source_row, raw_name
+FROM grp
+"""
+
+
+def _insert_observations(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    con.register("_frame", frame)
+    con.execute(RANKED_INSERT)
+    con.unregister("_frame")
 
 
 def _run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute((SQL_DIR / name).read_text(encoding="utf-8"))
 
 
-def write_warehouse(path: Path, tables: dict[str, pd.DataFrame | pa.Table], info: dict[str, str]) -> None:
-    """Create the warehouse file at `path` from the tables' rows, then the views and summaries."""
-    con = duckdb.connect()
+def write_warehouse(path: Path, tables: dict[str, pd.DataFrame], info: dict[str, str]) -> None:
+    """Create the warehouse file at `path` from data frames (one per table) and build the views."""
+    con = duckdb.connect(str(path))
     try:
-        quoted = str(path).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-        con.execute("USE warehouse")
         _run_script(con, "schema.sql")
-        for table, data in tables.items():
-            _insert(con, table, data)
+        for table, frame in tables.items():
+            if table == "observation":
+                _insert_observations(con, frame)
+            else:
+                _insert(con, table, frame)
         _insert(con, "warehouse_info", pd.DataFrame(info.items(), columns=["key", "value"]))
         _run_script(con, "views.sql")
         con.execute("CHECKPOINT")
@@ -121,19 +138,17 @@ def integrity_problems(path: Path) -> list[str]:
         return [f"cannot open: {exc}"]
     try:
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        missing = [t for t in REQUIRED_TABLES if t not in present]
+        missing = [t for t in (*REQUIRED_TABLES, "rankings", "rank_changes") if t not in present]
         if missing:
             return [f"missing tables/views: {missing}"]
         problems = []
-        keys = " AND ".join(f"(SELECT coalesce(max({k}) < (SELECT count(*) FROM {t}), true) AND "
-                            f"coalesce(min({k}) >= 0, true) FROM observation_data)" for k, t in FACT_KEYS.items())
         checks = {
             "regions loaded": "SELECT count(*) > 0 FROM region",
-            "every observation's keys are in their tables": f"SELECT {keys}",
-            "views readable": "SELECT count(*) >= 0 FROM (SELECT * FROM rankings LIMIT 1)",
-            "release counts match": "SELECT count(*) = 0 FROM release_data r LEFT JOIN (SELECT release_key, "
-                                    "count(*) AS n FROM observation_data GROUP BY ALL) c USING (release_key) "
-                                    "WHERE r.observation_count <> coalesce(c.n, 0)",
+            "every observation has a region": "SELECT count(*) = 0 FROM observation o ANTI JOIN region g "
+                                              "ON g.adcode = o.adcode AND g.level = o.level",
+            "rankings view complete": "SELECT (SELECT count(*) FROM observation) = (SELECT count(*) FROM rankings)",
+            "release counts match": "SELECT count(*) = 0 FROM release r WHERE observation_count <> "
+                                    "(SELECT count(*) FROM observation o WHERE o.release_id = r.release_id)",
         }
         for label, sql in checks.items():
             if not con.execute(sql).fetchone()[0]:

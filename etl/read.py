@@ -5,19 +5,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import warnings
 import zipfile
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
@@ -31,27 +25,21 @@ MAX_COLUMNS = 500
 HEADER_SEARCH_ROWS = 30
 XLSX_MERGE_CHECK_BYTES = 30 * 1024 * 1024  # merged-cell detection needs a full (non-streaming) load
 _AUTO_ENCODINGS = ("utf-8-sig", "gb18030")  # GBK is a subset of GB18030
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a CSV row
 
 
 @dataclass
 class RawTable:
-    """A raw table with canonical role names where headers were recognised; `_row` is the file's row number.
-    The cells are Arrow texts as read (`frame` gives them as pandas)."""
+    """A raw table with canonical role names where headers were recognised; `_row` is the file's row number."""
 
-    table: pa.Table
-    headers: dict[str, str]  # column name → the header as written in the file
+    frame: pd.DataFrame
     encoding: str | None
     header_row: int
     sheet: str | None = None
 
     @property
-    def columns(self) -> list[str]:
-        return self.table.column_names
-
-    @cached_property
-    def frame(self) -> pd.DataFrame:
-        return self.table.to_pandas()
+    def headers(self) -> dict[str, str]:
+        """Column name → the header as written in the file."""
+        return self.frame.attrs.get("headers", {})
 
 
 def check_size(path: Path) -> None:
@@ -169,53 +157,35 @@ def _canonical_columns(path: Path, header: list[str], overrides: dict[str, str],
     return names
 
 
-def _texts(frame: pd.DataFrame) -> pa.Table:
-    """A frame of cell texts (columns 0 … n - 1) as Arrow."""
-    return pa.Table.from_pandas(frame.set_axis([str(c) for c in frame.columns], axis=1), preserve_index=False)
-
-
-def _table(path: Path, header: list[str], body: pa.Table, header_row: int, overrides: dict[str, str],
-           encoding: str | None = None, sheet: str | None = None) -> RawTable:
-    """The rows below the header with canonical column names and their row numbers; empty rows left out."""
+def _frame(path: Path, header: list[str], body: pd.DataFrame, header_row: int,
+           overrides: dict[str, str]) -> pd.DataFrame:
     if len(header) > MAX_COLUMNS:
         raise InputError(Problem(str(path), f"{len(header)} columns; at most {MAX_COLUMNS} are accepted",
                                  header_row))
-    names = _canonical_columns(path, header, overrides, header_row)
-    written = dict(zip(names, (h.strip() for h in header), strict=True))
-    filled = np.zeros(body.num_rows, dtype=bool)
-    for column in body.columns:
-        filled |= pc.fill_null(pc.not_equal(column, ""), False).to_numpy()
-    numbers = pa.array(np.arange(header_row + 1, header_row + 1 + body.num_rows))
-    table = body.rename_columns(names).add_column(0, "_row", numbers).filter(pa.array(filled))
-    if not table.num_rows:
+    body.columns = _canonical_columns(path, header, overrides, header_row)
+    written = dict(zip(body.columns, (h.strip() for h in header), strict=True))
+    body.insert(0, "_row", range(header_row + 1, header_row + 1 + len(body)))
+    cells = body.drop(columns="_row")
+    body = body[(cells != "").any(axis=1)].reset_index(drop=True)
+    if body.empty:
         raise InputError(Problem(str(path), "the header row is there but no data rows follow it", header_row))
-    return RawTable(table, written, encoding, header_row, sheet)
+    body.attrs["headers"] = written
+    return body
 
 
 def table_from_rows(path: Path, header: list[str], rows: list[list[str]], numbers: list[int],
                     overrides: dict[str, str], sheet: str) -> RawTable:
     """A table given as cell texts (a PDF page's part of a table); `numbers` are the rows' own numbers."""
-    body = _texts(pd.DataFrame(rows, columns=range(len(header)), dtype=str))
-    raw = _table(path, header, body, 0, overrides, sheet=sheet)  # numbers the rows 1..n, drops the empty ones
-    own = pa.array(np.asarray(numbers)[raw.table.column("_row").to_numpy() - 1])
-    raw.table = raw.table.set_column(0, "_row", own)
-    return raw
-
-
-def _first_lines(text: str, n: int) -> list[str]:
-    """The first n lines, as str.splitlines counts them, without splitting the whole text."""
-    size = 4096
-    while True:
-        lines = text[:size].splitlines()
-        if len(lines) > n or size >= len(text):
-            return lines[:n]
-        size *= 4
+    body = pd.DataFrame(rows, columns=range(len(header)), dtype=str)
+    frame = _frame(path, header, body, 0, overrides)  # numbers the rows 1..n, then drops the empty ones
+    frame["_row"] = [numbers[r - 1] for r in frame["_row"]]
+    return RawTable(frame, None, 0, sheet)
 
 
 def read_csv(path: Path, data: bytes, encoding: str, overrides: dict[str, str],
              extra_headers: set[str]) -> RawTable:
     text, used = decode(path, data, encoding)
-    head_lines = _first_lines(text, HEADER_SEARCH_ROWS)
+    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     head = list(csv.reader(io.StringIO("\n".join(head_lines))))
     if not any(any(c.strip() for c in row) for row in head):
         raise InputError(Problem(str(path), "file holds no data (only blank lines)"))
@@ -223,34 +193,6 @@ def read_csv(path: Path, data: bytes, encoding: str, overrides: dict[str, str],
     header = head[h]
     if len(header) > MAX_COLUMNS:
         raise InputError(Problem(str(path), f"{len(header)} columns; at most {MAX_COLUMNS} are accepted", h + 1))
-    body = _arrow_body(text, h + 1, len(header))
-    if body is None:
-        body = _texts(_pandas_body(path, text, h, header))
-    return _table(path, header, body, h + 1, overrides, used)
-
-
-def _arrow_body(text: str, skip: int, width: int) -> pa.Table | None:
-    """The rows below the header, read by Arrow's CSV reader (several times faster than pandas'); None when a
-    row is irregular (more or fewer cells than the header, a blank line, an open quote) or a quote sits in the
-    rows above, so that pandas reads the file and names its problem exactly as before."""
-    breaks = _LINE_BREAK.finditer(text)
-    above = next((m.end() for i, m in enumerate(breaks, start=1) if i == skip), len(text))
-    if '"' in text[:above]:
-        return None  # a quoted line break could make rows and lines differ: pandas counts them its way
-    names = [str(i) for i in range(width)]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except pa.ArrowInvalid:
-        return None
-    return table
-
-
-def _pandas_body(path: Path, text: str, h: int, header: list[str]) -> pd.DataFrame:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -270,7 +212,7 @@ def _pandas_body(path: Path, text: str, h: int, header: list[str]) -> pd.DataFra
         _refuse_extra_cells(path, text, h, header)  # pandas dropped cells beyond the header's width
     if len(body.columns) > len(header):
         body = body.iloc[:, : len(header)]
-    return body.fillna("")
+    return RawTable(_frame(path, header, body.fillna(""), h + 1, overrides), used, h + 1)
 
 
 def _refuse_extra_cells(path: Path, text: str, header_index: int, header: list[str], limit: int = 20) -> None:
@@ -387,7 +329,7 @@ def read_sheet(path: Path, ws: object, overrides: dict[str, str], extra_headers:
         header = header[:-1]
     body = pd.DataFrame([r[: len(header)] + [""] * (len(header) - len(r)) for r in rows[h + 1:]],
                         columns=range(len(header)), dtype=str)
-    return _table(path, header, _texts(body), h + 1, overrides, sheet=ws.title)
+    return RawTable(_frame(path, header, body, h + 1, overrides), None, h + 1, ws.title)
 
 
 def choose_sheet(path: Path, wb: openpyxl.Workbook, wanted: str | None, extra_headers: set[str]) -> object:

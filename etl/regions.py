@@ -129,10 +129,7 @@ class RegionResolver:
             key = fold(alias)
             self._index[(key, level)].add(adcode)
             self._spellings[level].setdefault(key, alias)
-        # Reports repeat names edition after edition, spelt a little differently (spaces, full-width forms):
-        # a found region is remembered under the folded spellings, which alone decide where a name resolves.
-        self._found: dict[tuple[str, str, str | None, str | None], str] = {}
-        self.resolve = lru_cache(maxsize=65536)(self._remembered)
+        self.resolve = lru_cache(maxsize=65536)(self._resolve)  # reports repeat names edition after edition
 
     def name(self, adcode: str, level: str) -> str:
         return str(self._names[(adcode, level)])
@@ -172,16 +169,6 @@ class RegionResolver:
         homes = ", ".join(f"{self.name(a, level)} ({self.name(parent_of(a, level), parent_level)})"
                           for a in sorted(found))
         return inside, Resolution(None, f"{raw!r} is {homes}, not in {self.name(home, parent_level)}")
-
-    def _remembered(self, raw: str, level: str, province: str | None = None, city: str | None = None
-                    ) -> Resolution:
-        folded = (fold(raw), level, fold(province) if province else None, fold(city) if city else None)
-        if folded in self._found:
-            return Resolution(self._found[folded])
-        found = self._resolve(raw, level, province, city)
-        if found.adcode:
-            self._found[folded] = found.adcode
-        return found
 
     def _resolve(self, raw: str, level: str, province: str | None = None, city: str | None = None) -> Resolution:
         key = fold(raw)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from etl.problems import InputError, Problem, Problems
-from etl.text import compose_yaml, load_yaml
+from etl.text import load_yaml
 
 if TYPE_CHECKING:
     from etl.pdfspec import PdfSpec
@@ -89,10 +89,7 @@ class Sidecar:
 
 def key_lines(text: str) -> dict[str, int]:
     """Line number (1-based) of every top-level key, so problems can point at the sidecar's row."""
-    return _key_lines(compose_yaml(text))
-
-
-def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    node = yaml.compose(text)
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
@@ -130,10 +127,7 @@ def _check_coverage(value: Any, bad) -> Any:
 
 def todo_lines(text: str) -> list[tuple[str, int, str]]:
     """(top-level key, line, text) of every value still reading "TODO…" (left by `etl init`)."""
-    return _todo_lines(compose_yaml(text))
-
-
-def _todo_lines(node: yaml.Node | None) -> list[tuple[str, int, str]]:
+    node = yaml.compose(text)
     if not isinstance(node, yaml.MappingNode):
         return []
     found = []
@@ -226,7 +220,7 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
     problems = Problems()
     try:
         data = load_yaml(text)
-        node = compose_yaml(text)
+        lines = key_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.add(path, f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)
@@ -234,7 +228,7 @@ def parse_sidecar(path: Path, text: str) -> Sidecar:
     if not isinstance(data, dict):
         problems.add(path, "must be a YAML mapping of keys to values (see README, 'Sidecar schema')")
         raise InputError(problems)
-    lines, todo = _key_lines(node), _todo_lines(node)
+    todo = todo_lines(text)
     for key, line, note in todo:
         problems.add(path, f"fill in {note!r}", line, key)
     for key in REQUIRED:

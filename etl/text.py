@@ -27,11 +27,6 @@ def load_yaml(text: str) -> object:
     return yaml.load(text, Loader=_LOADER)
 
 
-def compose_yaml(text: str) -> yaml.Node | None:
-    """The document's node tree (with line numbers), from the same C parser."""
-    return yaml.compose(text, Loader=_LOADER)
-
-
 @lru_cache(maxsize=1)
 def _radicals() -> dict[int, str]:
     """CJK radical-supplement forms → ideographs (data/reference/radicals.csv): NFKC maps the Kangxi radicals

@@ -25,7 +25,7 @@ def observations(sidecar_path: Path, raw: Path | None = None) -> tuple[pd.DataFr
         sc.path = raw.parent / sidecar_path.name
     problems = Problems()
     obs = harmonize(parse(sc.raw_path, sc), sc, families()[sc.family], resolver(), region_master(), problems)
-    return obs.frame(), problems
+    return obs, problems
 
 
 def test_long_adapter_reads_the_tencent_file():
