@@ -242,10 +242,18 @@ def test_ranking_dots_state_their_colours_and_the_slope_chart_keeps_vermillion_f
 
 def test_scatter_names_never_overlap_and_the_chosen_city_is_always_named():
     """Three names in one spot: each takes a free place around its point or is left to the hover."""
-    spots = charts.label_spots([100, 104, 108, 400], [200, 202, 204, 100], ["北京市", "深圳市", "上海市", "重庆市"],
-                               charts.SCATTER_PX)
+    xs, ys, names = [100, 104, 108, 400], [200, 202, 204, 100], ["北京市", "深圳市", "上海市", "重庆市"]
+    spots = charts.label_spots(xs, ys, names, charts.SCATTER_PX)
     assert spots[3] == "top center" and spots[0]  # alone: above its point; the first of the three: placed
-    assert len({s for s in spots[:3] if s}) == len([s for s in spots[:3] if s])  # no two in the same place
+    offsets = {spot: (dx, dy) for spot, dx, dy in charts.LABEL_SPOTS}
+    boxes = []  # each drawn name's box, 13 px per CJK character and 16 px high, 9 px from its point
+    for x, y, spot in zip(xs, ys, spots, strict=True):
+        if spot:
+            dx, dy = offsets[spot]
+            cx, cy = x + dx * (9 + 19.5), y + dy * (9 + 8)
+            boxes.append((cx - 19.5, cy - 8, cx + 19.5, cy + 8))
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]  # no two names overlap
     pairs = q.paired_ranks((FAMILY, "2018", "total"), (FAMILY, "2017", "total"), "city")
     fig = charts.rank_scatter(pairs, "2018", "2017", "zh", "", [CHONGQING])
     chosen = traces(fig, "chosen")[0]
